@@ -1,0 +1,132 @@
+"""Every error governance raises, and where each one goes.
+
+MCP's own rule decides the split: a problem the model can fix comes back as a
+tool result with ``isError: true`` and a message that names the problem and the
+fix; a refusal is a JSON-RPC error whose message never reveals whether a hidden
+tool exists. Configuration errors never reach the wire: they stop start-up or
+``mcpgov policy check``.
+
+::
+
+    GovernanceError
+    ├── ToolProblem                 tool result, isError: true
+    │   ├── UnknownTool             unknown or hidden tool (byte-identical answers)
+    │   ├── InvalidArguments        schema or policy constraint failed; names the field
+    │   └── ApprovalRequired        a write tool waits for a reviewer
+    ├── Refusal                     JSON-RPC error
+    │   └── NotAllowed              a non-tool method the principal may not use
+    └── AuditUnavailable            JSON-RPC error: the record could not be stored (fail closed)
+
+    ConfigurationError              start-up / CLI only, never on the wire
+    └── PolicyError                 one or more problems, each with file, line and field
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.model import ToolCall
+
+# JSON-RPC codes for refusals, from the implementation-defined server range.
+FORBIDDEN = -32003
+AUDIT_UNAVAILABLE = -32005
+
+
+class GovernanceError(Exception):
+    """Base of everything a guard raises for a request."""
+
+    code: str = "governance_error"
+
+    def __init__(self, message: str, *, call: ToolCall | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # The call as the raising guard saw it, so the audit record carries the
+        # decision and whatever else was known at the point of refusal.
+        self.call = call
+
+    def structured(self) -> dict[str, Any] | None:
+        """Machine-readable details for the tool result's structuredContent, if any."""
+        return None
+
+
+class ToolProblem(GovernanceError):
+    """A problem the model can act on: returned as a tool result with isError."""
+
+
+class UnknownTool(ToolProblem):
+    """The tool does not exist, or this principal may not see it; the two are indistinguishable."""
+
+    code = "unknown_tool"
+
+    def __init__(self, tool: str, *, call: ToolCall | None = None) -> None:
+        # Same text the SDK produces for a name it has never heard of.
+        super().__init__(f"Unknown tool: {tool}", call=call)
+
+
+class InvalidArguments(ToolProblem):
+    """Arguments failed the tool's schema or a policy constraint."""
+
+    code = "invalid_arguments"
+
+    def __init__(self, message: str, *, field: str | None, call: ToolCall | None = None) -> None:
+        super().__init__(message, call=call)
+        self.field = field
+
+    def structured(self) -> dict[str, Any] | None:
+        return {"error": self.code, "field": self.field, "message": self.message}
+
+
+class ApprovalRequired(ToolProblem):
+    """The tool changes things and the policy wants a reviewer's approval first."""
+
+    code = "approval_required"
+
+    def structured(self) -> dict[str, Any] | None:
+        return {"error": self.code, "message": self.message}
+
+
+class Refusal(GovernanceError):
+    """A refusal: a JSON-RPC error, not a tool result."""
+
+    rpc_code: int = FORBIDDEN
+
+
+class NotAllowed(Refusal):
+    """The principal may not use this method."""
+
+    code = "not_allowed"
+
+
+class AuditUnavailable(GovernanceError):
+    """The audit record could not be stored, so the request does not run."""
+
+    code = "audit_unavailable"
+    rpc_code: int = AUDIT_UNAVAILABLE
+
+
+class ConfigurationError(Exception):
+    """Bad configuration found at start-up or by a CLI check; never sent to a client."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """One problem in a policy file, located as an editor would show it."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class PolicyError(ConfigurationError):
+    """A policy document that cannot be used; lists every problem found."""
+
+    def __init__(self, problems: list[PolicyProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

@@ -1,0 +1,43 @@
+"""The governance pipeline: the one place the guards are listed, outermost first.
+
+Read it top to bottom as what happens to every request on the way in; the
+audit guard sees everything, including what the guards below it refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from governance.audit import AuditStore
+from governance.catalog import ToolCatalog
+from governance.guards._base import CallNext, Guard, run_guards
+from governance.guards.allowlist import AllowlistGuard
+from governance.guards.approval import ApprovalGuard
+from governance.guards.audit import AuditGuard, WriteAheadGuard
+from governance.guards.params import ParamsGuard
+from governance.model import Outcome, ToolCall
+from governance.policy import Policy
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The guards for one server, composed around the tool."""
+
+    guards: tuple[Guard, ...]
+
+    async def run(self, call: ToolCall, tool: CallNext) -> Outcome:
+        return await run_guards(self.guards, call, tool)
+
+
+def build_pipeline(policy: Policy, catalog: ToolCatalog, audit: AuditStore, *, server_version: str) -> Pipeline:
+    """Build the guard stack for one server's catalog (validators and decisions are prepared here, once)."""
+    versions = {"policy_version": policy.version, "server_version": server_version}
+    return Pipeline(
+        guards=(
+            AuditGuard(audit, **versions),  # outermost: denials and errors are recorded too
+            AllowlistGuard(policy, catalog),  # hidden tools look exactly like unknown ones
+            ParamsGuard(policy, catalog),  # strict schema + policy constraints
+            ApprovalGuard(policy),  # writes wait for a reviewer
+            WriteAheadGuard(audit, **versions),  # innermost: a write's intent is durable before it runs
+        )
+    )

@@ -1,0 +1,240 @@
+"""The policy document: one YAML file per deployment, validated by pydantic.
+
+Its SHA-256 (over the YAML and every Cedar file it includes) is the policy
+version that every audit record carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from governance.errors import PolicyError, PolicyProblem
+
+# A tool pattern is `server.tool`, `server.*` or `*`; `*` matches within a name,
+# the way Cedar's `like` does, which is what the patterns compile to.
+_PATTERN = re.compile(r"^(\*|[A-Za-z0-9_\-*]+\.[A-Za-z0-9_\-*]+)$")
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(_Strict):
+    """Which tools the role's principals may see and call."""
+
+    allow: list[str] = Field(default_factory=list, description="tool patterns: server.tool, server.*, *")
+    deny: list[str] = Field(default_factory=list, description="tool patterns; deny overrides allow")
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if not _PATTERN.match(pattern):
+                raise ValueError(
+                    f"{pattern!r} is not a tool pattern; write 'server.tool', 'server.*' or '*'"
+                )
+        return patterns
+
+
+class Principal(_Strict):
+    """A caller known to the deployment and the roles it holds."""
+
+    roles: list[str] = Field(default_factory=list)
+
+
+class ParamConstraint(_Strict):
+    """Constraints on one argument's value, on top of the tool's own schema."""
+
+    enum: list[Any] | None = Field(default=None, min_length=1)
+    pattern: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=0)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern does not compile: {exc}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ParamConstraint:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError("minimum is greater than maximum")
+        if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
+            raise ValueError("min_length is greater than max_length")
+        return self
+
+    def json_schema(self) -> dict[str, Any]:
+        """The constraint as a JSON-schema fragment, merged into the tool's own schema."""
+        schema: dict[str, Any] = {}
+        if self.enum is not None:
+            schema["enum"] = self.enum
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.min_length is not None:
+            schema["minLength"] = self.min_length
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
+        return schema
+
+
+class ToolRule(_Strict):
+    """Per-tool rules: approval and constraints on argument values."""
+
+    approval: Literal["required", "never"] | None = Field(
+        default=None,
+        description="required: a reviewer decides; never: runs without one. "
+        "Unset: required unless the tool is read-only.",
+    )
+    params: dict[str, ParamConstraint] = Field(default_factory=dict)
+
+
+class PolicyDocument(_Strict):
+    """The whole policy file."""
+
+    version: Literal[1] = 1
+    principals: dict[str, Principal] = Field(default_factory=dict)
+    roles: dict[str, Role] = Field(default_factory=dict)
+    tools: dict[str, ToolRule] = Field(default_factory=dict)
+    cedar: list[str] = Field(default_factory=list, description="extra Cedar policy files, relative to this one")
+
+    @field_validator("principals", "roles")
+    @classmethod
+    def _names(cls, entries: dict[str, Any]) -> dict[str, Any]:
+        for name in entries:
+            if not _NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid name; use letters, digits, '_' and '-'")
+        return entries
+
+    @field_validator("tools")
+    @classmethod
+    def _tool_names(cls, tools: dict[str, ToolRule]) -> dict[str, ToolRule]:
+        for name in tools:
+            if "." not in name or "*" in name:
+                raise ValueError(f"{name!r} is not a tool name; write 'server.tool' (no wildcards)")
+        return tools
+
+    @model_validator(mode="after")
+    def _roles_exist(self) -> PolicyDocument:
+        for name, principal in self.principals.items():
+            for role in principal.roles:
+                if role not in self.roles:
+                    raise ValueError(
+                        f"principal {name!r} has role {role!r}, which is not defined under 'roles'"
+                    )
+        return self
+
+
+def _line_index(text: str) -> dict[tuple[str, ...], int]:
+    """Map each YAML path (mapping keys and list indexes as text) to its 1-based line."""
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*path, str(key.value))
+                lines[child] = key.start_mark.line + 1
+                walk(value, child)
+                lines[child] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, str(index)))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _locate(lines: dict[tuple[str, ...], int], loc: tuple[str, ...]) -> int | None:
+    """The line of the deepest existing ancestor of `loc` (a missing field points at its parent)."""
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def parse_policy(text: str, *, file: str) -> PolicyDocument:
+    """Validate policy YAML text.
+
+    Raises:
+        PolicyError: every problem found, each with the file, line and field.
+    """
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyError([PolicyProblem(file, line, "<yaml>", f"not valid YAML: {exc}")]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise PolicyError([PolicyProblem(file, 1, "<root>", "a policy is a YAML mapping (key: value)")])
+    try:
+        return PolicyDocument.model_validate(raw)
+    except ValidationError as exc:
+        lines = _line_index(text)
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(str(part) for part in error["loc"])
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown field; check its spelling against the policy format in the README"
+            problems.append(PolicyProblem(file, _locate(lines, loc), ".".join(loc) or "<root>", message))
+        raise PolicyError(problems) from None
+
+
+def policy_digest(parts: list[bytes]) -> str:
+    """The policy version: SHA-256 over the policy file and each included Cedar file, in order."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def read_policy_file(path: Path) -> tuple[PolicyDocument, list[tuple[Path, str]], str]:
+    """Read and validate a policy file and the Cedar files it includes.
+
+    Returns:
+        The document, each included Cedar file with its text, and the policy version.
+
+    Raises:
+        PolicyError: the file or an included Cedar file is missing or invalid.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError([PolicyProblem(str(path), None, "<file>", f"cannot read: {exc.strerror}")]) from None
+    document = parse_policy(data.decode("utf-8", errors="replace"), file=str(path))
+    included: list[tuple[Path, str]] = []
+    parts = [data]
+    for index, name in enumerate(document.cedar):
+        cedar_path = (path.parent / name).resolve()
+        try:
+            cedar_bytes = cedar_path.read_bytes()
+        except OSError as exc:
+            line = _locate(_line_index(data.decode()), ("cedar", str(index)))
+            raise PolicyError(
+                [PolicyProblem(str(path), line, f"cedar.{index}", f"cannot read {cedar_path}: {exc.strerror}")]
+            ) from None
+        included.append((cedar_path, cedar_bytes.decode()))
+        parts.append(cedar_bytes)
+    return document, included, policy_digest(parts)

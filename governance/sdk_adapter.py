@@ -1,0 +1,168 @@
+"""The one file that adapts the governance pipeline onto the MCP SDK.
+
+The SDK's `ServerMiddleware` hook is provisional upstream; if it moves, this
+file changes and nothing else in `governance/` does. Here a raw inbound
+message becomes a `ToolCall`, the pipeline runs, and its outcome or error
+becomes what the SDK puts on the wire.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.context import CallNext as SdkCallNext
+from mcp.server.context import HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+
+from governance.audit import AuditStore
+from governance.catalog import ToolCatalog
+from governance.errors import GovernanceError, ToolProblem
+from governance.model import Outcome, ToolCall, Transport
+from governance.pipeline import Pipeline, build_pipeline
+from governance.policy import Policy
+
+# Lifecycle methods (initialize, server/discover, ping, notifications) pass
+# straight through: they touch no tool and no data.
+GOVERNED_METHODS = frozenset(
+    {
+        "tools/list",
+        "tools/call",
+        "resources/list",
+        "resources/read",
+        "resources/templates/list",
+        "prompts/list",
+        "prompts/get",
+    }
+)
+SESSION_META_KEY = "mcpgov/session"
+ANONYMOUS = "anonymous"
+
+PrincipalResolver = Callable[[ServerRequestContext[Any, Any]], str]
+
+
+@dataclass(frozen=True)
+class Governance:
+    """Everything a deployment governs with: the policy, the audit store, the local principal.
+
+    Attributes:
+        policy: The loaded policy.
+        audit: Where every request's record goes.
+        principal: Who is calling over stdio or in-process (HTTP callers are
+            `anonymous` until authentication is configured).
+        transport: How non-HTTP callers are connected (`stdio` or `memory`).
+    """
+
+    policy: Policy
+    audit: AuditStore
+    principal: str = "local"
+    transport: Transport = "stdio"
+
+
+def _server_version(server: MCPServer) -> str:
+    return server.version or ""
+
+
+def catalog_of(server: MCPServer) -> ToolCatalog:
+    """The server's tools as governance sees them, read from its tool registry once."""
+    # The SDK's public `list_tools` is async; its registry read is not, and
+    # governing a server must not need an event loop. Only this file may do this.
+    listing = [
+        {
+            "name": info.name,
+            "inputSchema": info.parameters,
+            "annotations": info.annotations.model_dump(by_alias=True, exclude_none=True)
+            if info.annotations
+            else None,
+        }
+        for info in server._tool_manager.list_tools()
+    ]
+    return ToolCatalog.from_listing(server.name, listing)
+
+
+class GovernanceMiddleware:
+    """An SDK `ServerMiddleware` that runs every governed request through the pipeline."""
+
+    def __init__(self, governance: Governance, catalog: ToolCatalog, pipeline: Pipeline) -> None:
+        self._governance = governance
+        self._catalog = catalog
+        self._pipeline = pipeline
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: SdkCallNext) -> HandlerResult:
+        if ctx.method not in GOVERNED_METHODS or ctx.request_id is None:
+            return await call_next(ctx)
+        call = self._to_call(ctx)
+
+        async def tool(final: ToolCall) -> Outcome:
+            # Guards may annotate the call but never rewrite what reaches the tool.
+            result = await call_next(ctx)
+            return Outcome(call=final, result=result if isinstance(result, Mapping) else {})
+
+        try:
+            outcome = await self._pipeline.run(call, tool)
+        except ToolProblem as problem:
+            return _tool_error(problem, ctx.protocol_version)
+        except GovernanceError as refusal:
+            raise MCPError(code=getattr(refusal, "rpc_code", -32603), message=refusal.message) from None
+        return dict(outcome.result)
+
+    def _to_call(self, ctx: ServerRequestContext[Any, Any]) -> ToolCall:
+        params = ctx.params or {}
+        is_http = ctx.request is not None
+        tool = params.get("name") if ctx.method == "tools/call" else None
+        arguments = params.get("arguments") if ctx.method == "tools/call" else None
+        return ToolCall(
+            method=ctx.method,
+            server=self._catalog.server,
+            principal=ANONYMOUS if is_http else self._governance.principal,
+            transport="http" if is_http else self._governance.transport,
+            protocol_version=ctx.protocol_version,
+            tool=tool if isinstance(tool, str) else None,
+            arguments=arguments if isinstance(arguments, Mapping) else {},
+            info=self._catalog.get(tool) if isinstance(tool, str) else None,
+            request_id=secrets.token_hex(8),
+            session_id=_session_id(ctx),
+            started_ns=time.perf_counter_ns(),
+            started_wall=time.time(),
+        )
+
+
+def _session_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
+    if ctx.request is not None:
+        header = ctx.request.headers.get("mcp-session-id")
+        if header:
+            return str(header)
+    meta = ctx.meta or {}
+    value = meta.get(SESSION_META_KEY)
+    return value if isinstance(value, str) else None
+
+
+def _tool_error(problem: ToolProblem, protocol_version: str) -> dict[str, Any]:
+    """A tool result with isError, shaped as the SDK shapes its own for this protocol era."""
+    result: dict[str, Any] = {"content": [{"type": "text", "text": problem.message}], "isError": True}
+    structured = problem.structured()
+    if structured is not None:
+        result["structuredContent"] = structured
+    if protocol_version >= "2026-07-28":
+        result["resultType"] = "complete"
+    return result
+
+
+def govern(server: MCPServer, governance: Governance) -> MCPServer:
+    """Put `server` behind the governance pipeline and return it.
+
+    The tool set is read now: a tool added to the server afterwards is unknown
+    to governance, and every call to it is refused as unknown (fail closed).
+
+    Raises:
+        ConfigurationError: the policy does not fit the server's tools (for
+            example, it constrains an argument a tool does not have).
+    """
+    catalog = catalog_of(server)
+    pipeline = build_pipeline(governance.policy, catalog, governance.audit, server_version=_server_version(server))
+    server.middleware.append(GovernanceMiddleware(governance, catalog, pipeline))
+    return server

@@ -1,0 +1,1 @@
+"""The `mcpgov` command: a thin shell over the packages' own commands."""

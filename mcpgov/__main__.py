@@ -1,0 +1,3 @@
+from mcpgov.cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""`mcpgov serve` and `mcpgov config`: run the suite, or print a host's config for it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from governance.errors import ConfigurationError
+from governance.logs import configure_logging
+from governance.settings import GovernanceSettings
+from servers.registry import UnknownServerError, server_names
+
+app = typer.Typer(add_completion=False)
+
+
+class TransportChoice(StrEnum):
+    stdio = "stdio"
+    http = "http"
+
+
+class Host(StrEnum):
+    claude = "claude"
+    vscode = "vscode"
+    cursor = "cursor"
+
+
+PolicyOption = Annotated[
+    Path | None, typer.Option("--policy", envvar="MCPGOV_POLICY", help="Policy YAML (default: built-in).")
+]
+DbOption = Annotated[
+    str | None, typer.Option("--db", envvar="MCPGOV_DB_URL", help="SQLAlchemy URL for audit and state.")
+]
+StateOption = Annotated[
+    Path, typer.Option("--state-dir", envvar="MCPGOV_STATE_DIR", help="Where local state lives.")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+@app.command("serve")
+def serve(
+    names: Annotated[list[str] | None, typer.Argument(help="Servers to run (all when omitted on HTTP).")] = None,
+    transport: Annotated[TransportChoice, typer.Option(help="stdio: one server; http: several.")] = (
+        TransportChoice.stdio
+    ),
+    host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    policy: PolicyOption = None,
+    db: DbOption = None,
+    state_dir: StateOption = Path(".mcpgov"),
+    principal: Annotated[
+        str, typer.Option(envvar="MCPGOV_PRINCIPAL", help="Who the stdio caller is.")
+    ] = "local",
+    json_response: Annotated[bool, typer.Option(help="HTTP: JSON responses instead of SSE.")] = False,
+) -> None:
+    """Serve governed MCP servers over stdio (one) or streamable HTTP (several, each at /mcp/NAME)."""
+    from servers.suite import open_suite
+
+    chosen = names or []
+    if transport is TransportChoice.stdio and len(chosen) != 1:
+        raise _fail(f"stdio serves exactly one server; name one of: {', '.join(server_names())}")
+    configure_logging()
+    # The SDK's own INFO lines quote tool error text; ours are redacted JSON.
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    settings = GovernanceSettings(state_dir=state_dir, db_url=db, policy=policy, principal=principal)
+    try:
+        suite = open_suite(chosen, settings, transport=transport.value)
+    except (ConfigurationError, UnknownServerError) as error:
+        raise _fail(str(error)) from None
+    try:
+        if transport is TransportChoice.stdio:
+            suite.servers[0].run("stdio")
+        else:
+            import uvicorn
+
+            from servers.gateway import build_gateway
+
+            gateway = build_gateway(suite.servers, host=host, json_response=json_response)
+            uvicorn.run(gateway, host=host, port=port, log_level="warning")
+    finally:
+        suite.close()
+
+
+@app.command("config")
+def config(
+    host: Annotated[Host, typer.Argument(help="Which host's configuration to print.")],
+    names: Annotated[list[str] | None, typer.Option("--server", help="Servers to include (default all).")] = None,
+    policy: PolicyOption = None,
+    state_dir: StateOption = Path(".mcpgov"),
+) -> None:
+    """Print the MCP configuration snippet for Claude Desktop, VS Code or Cursor."""
+    chosen = names or server_names()
+    unknown = [n for n in chosen if n not in server_names()]
+    if unknown:
+        raise _fail(f"unknown server(s) {', '.join(unknown)}; the suite has: {', '.join(server_names())}")
+    command = shutil.which("mcpgov") or str(Path(sys.argv[0]).resolve())
+    # Hosts start servers from their own working directory: every path must be absolute.
+    env = {"MCPGOV_STATE_DIR": str(state_dir.resolve())}
+    if policy is not None:
+        env["MCPGOV_POLICY"] = str(policy.resolve())
+    entries = {
+        f"mcpgov-{name}": {"command": command, "args": ["serve", name, "--transport", "stdio"], "env": env}
+        for name in chosen
+    }
+    if host is Host.vscode:
+        snippet = {"servers": {key: {"type": "stdio", **value} for key, value in entries.items()}}
+    else:
+        snippet = {"mcpServers": entries}
+    typer.echo(json.dumps(snippet, indent=2))
+

@@ -1,0 +1,43 @@
+"""The servers in the suite, by name.
+
+Factories are imported only when a server is built, so `mcpgov serve NAME`
+over stdio pays for one server's imports, not the suite's.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import cast
+
+from mcp.server.mcpserver import MCPServer
+
+from servers._config import ServerConfig
+
+# name -> "module:factory"; each factory is `(ServerConfig) -> MCPServer`.
+SERVER_FACTORIES: dict[str, str] = {
+    "knowledge_base": "servers.knowledge_base:build_server",
+}
+
+
+class UnknownServerError(ValueError):
+    """A server name that is not in the suite."""
+
+
+def server_names() -> list[str]:
+    return list(SERVER_FACTORIES)
+
+
+def build_server(name: str, config: ServerConfig) -> MCPServer:
+    """Build the named server (ungoverned).
+
+    Raises:
+        UnknownServerError: `name` is not a server of the suite.
+    """
+    target = SERVER_FACTORIES.get(name)
+    if target is None:
+        known = ", ".join(SERVER_FACTORIES)
+        raise UnknownServerError(f"unknown server {name!r}; the suite has: {known}")
+    module_name, _, attribute = target.partition(":")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return cast(Callable[[ServerConfig], MCPServer], factory)(config)
