@@ -17,6 +17,12 @@ from servers._config import ServerConfig
 # name -> "module:factory"; each factory is `(ServerConfig) -> MCPServer`.
 SERVER_FACTORIES: dict[str, str] = {
     "knowledge_base": "servers.knowledge_base:build_server",
+    "tickets": "servers.tickets:build_server",
+    "notifications": "servers.notifications:build_server",
+    "analytics": "servers.analytics:build_server",
+    "catalog": "servers.catalog:build_server",
+    "web_fetch": "servers.web_fetch:build_server",
+    "files": "servers.files:build_server",
 }
 
 
