@@ -83,8 +83,10 @@ def _show_audit(db_url: str, console: Console) -> bool:
             )
         console.print(table)
         report = verify_chain(store)
-    console.print(f"audit verify: {'[green]chain intact[/]' if report.ok else '[red]' + report.detail + '[/]'}"
-                  f" ({report.checked} records)")
+    console.print(
+        f"audit verify: {'[green]chain intact[/]' if report.ok else '[red]' + report.detail + '[/]'}"
+        f" ({report.checked} records)"
+    )
     return report.ok
 
 

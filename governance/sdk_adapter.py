@@ -75,9 +75,7 @@ def catalog_of(server: MCPServer) -> ToolCatalog:
         {
             "name": info.name,
             "inputSchema": info.parameters,
-            "annotations": info.annotations.model_dump(by_alias=True, exclude_none=True)
-            if info.annotations
-            else None,
+            "annotations": info.annotations.model_dump(by_alias=True, exclude_none=True) if info.annotations else None,
         }
         for info in server._tool_manager.list_tools()
     ]

@@ -30,9 +30,7 @@ def governed_server(
     transport: Transport = "memory",
 ) -> MCPServer:
     """`server` behind governance with the policy in `policy_yaml`, auditing to `audit`."""
-    governance = Governance(
-        policy=Policy.from_text(policy_yaml), audit=audit, principal=principal, transport=transport
-    )
+    governance = Governance(policy=Policy.from_text(policy_yaml), audit=audit, principal=principal, transport=transport)
     return govern(server, governance)
 
 

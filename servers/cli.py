@@ -37,9 +37,7 @@ PolicyOption = Annotated[
 DbOption = Annotated[
     str | None, typer.Option("--db", envvar="MCPGOV_DB_URL", help="SQLAlchemy URL for audit and state.")
 ]
-StateOption = Annotated[
-    Path, typer.Option("--state-dir", envvar="MCPGOV_STATE_DIR", help="Where local state lives.")
-]
+StateOption = Annotated[Path, typer.Option("--state-dir", envvar="MCPGOV_STATE_DIR", help="Where local state lives.")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -58,9 +56,7 @@ def serve(
     policy: PolicyOption = None,
     db: DbOption = None,
     state_dir: StateOption = Path(".mcpgov"),
-    principal: Annotated[
-        str, typer.Option(envvar="MCPGOV_PRINCIPAL", help="Who the stdio caller is.")
-    ] = "local",
+    principal: Annotated[str, typer.Option(envvar="MCPGOV_PRINCIPAL", help="Who the stdio caller is.")] = "local",
     json_response: Annotated[bool, typer.Option(help="HTTP: JSON responses instead of SSE.")] = False,
 ) -> None:
     """Serve governed MCP servers over stdio (one) or streamable HTTP (several, each at /mcp/NAME)."""
@@ -117,4 +113,3 @@ def config(
     else:
         snippet = {"mcpServers": entries}
     typer.echo(json.dumps(snippet, indent=2))
-

@@ -33,9 +33,7 @@ class Suite:
         self.governance.audit.close()
 
 
-def open_suite(
-    names: Sequence[str], settings: GovernanceSettings, *, transport: Transport
-) -> Suite:
+def open_suite(names: Sequence[str], settings: GovernanceSettings, *, transport: Transport) -> Suite:
     """Load the policy, open the audit store and build each named server (all when `names` is empty).
 
     Raises:

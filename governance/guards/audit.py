@@ -119,4 +119,3 @@ class WriteAheadGuard:
             # Raises AuditUnavailable when the record cannot be stored: the tool never runs.
             await self._store.append(record)
         return await call_next(call)
-

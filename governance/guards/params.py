@@ -17,6 +17,7 @@ import fastjsonschema
 
 from governance.catalog import ToolCatalog
 from governance.errors import ConfigurationError, InvalidArguments
+from governance.guards import _value_checks
 from governance.guards._base import CallNext
 from governance.model import Outcome, ToolCall, ToolInfo
 from governance.policy import Policy
@@ -66,7 +67,7 @@ def build_validator(tool: ToolInfo, constraints: Mapping[str, dict[str, Any]]) -
         if fragment:
             properties[name] = {"allOf": [properties[name], fragment]}
     # use_default=False: validation must never rewrite the caller's arguments.
-    return fastjsonschema.compile(schema, use_default=False)  # type: ignore[no-any-return]
+    return fastjsonschema.compile(schema, use_default=False)
 
 
 _EXTRA = re.compile(r"must not contain \{(.*)\} properties")
@@ -94,10 +95,23 @@ def describe(error: fastjsonschema.JsonSchemaValueException, tool: ToolInfo) -> 
         )
     detail = error.message.removeprefix(error.name or "").strip()
     return InvalidArguments(
-        f"Invalid argument '{field or '(arguments)'}' for '{tool.name}': {detail}. "
-        "Correct the value and call again.",
+        f"Invalid argument '{field or '(arguments)'}' for '{tool.name}': {detail}. Correct the value and call again.",
         field=field,
     )
+
+
+def build_value_checks(policy: Policy, tool: ToolInfo) -> list[tuple[str, _value_checks.ValueCheck]]:
+    """The policy's checks on what each argument points at (domains, hosts, tables)."""
+    rule = policy.rule_for(tool)
+    checks: list[tuple[str, _value_checks.ValueCheck]] = []
+    for name, constraint in (rule.params if rule else {}).items():
+        if constraint.email_domains:
+            checks.append((name, _value_checks.email_domains(constraint.email_domains)))
+        if constraint.url_hosts:
+            checks.append((name, _value_checks.url_hosts(constraint.url_hosts)))
+        if constraint.sql_tables:
+            checks.append((name, _value_checks.sql_tables(constraint.sql_tables)))
+    return checks
 
 
 class ParamsGuard:
@@ -107,13 +121,24 @@ class ParamsGuard:
         self._validators = {
             name: build_validator(info, policy.param_constraints(info)) for name, info in catalog.tools.items()
         }
+        self._value_checks = {name: build_value_checks(policy, info) for name, info in catalog.tools.items()}
 
     async def __call__(self, call: ToolCall, call_next: CallNext) -> Outcome:
         if call.method == "tools/call" and call.info is not None:
-            try:
-                self._validators[call.info.name](dict(call.arguments))
-            except fastjsonschema.JsonSchemaValueException as error:
-                problem = describe(error, call.info)
-                problem.call = call
-                raise problem from None
+            self._check(call, call.info)
         return await call_next(call)
+
+    def _check(self, call: ToolCall, tool: ToolInfo) -> None:
+        try:
+            self._validators[tool.name](dict(call.arguments))
+        except fastjsonschema.JsonSchemaValueException as error:
+            problem = describe(error, tool)
+            problem.call = call
+            raise problem from None
+        for name, check in self._value_checks[tool.name]:
+            if name in call.arguments and (message := check(call.arguments[name])) is not None:
+                raise InvalidArguments(
+                    f"Invalid argument '{name}' for '{tool.name}': {message}. Change it and call again.",
+                    field=name,
+                    call=call,
+                )

@@ -89,4 +89,3 @@ class Policy:
         if rule is None:
             return {}
         return {name: constraint.json_schema() for name, constraint in rule.params.items()}
-

@@ -20,6 +20,7 @@ from governance.errors import PolicyError, PolicyProblem
 # the way Cedar's `like` does, which is what the patterns compile to.
 _PATTERN = re.compile(r"^(\*|[A-Za-z0-9_\-*]+\.[A-Za-z0-9_\-*]+)$")
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+_HOST = re.compile(r"^(\*\.)?[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*$")
 
 
 class _Strict(BaseModel):
@@ -37,9 +38,7 @@ class Role(_Strict):
     def _patterns(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
             if not _PATTERN.match(pattern):
-                raise ValueError(
-                    f"{pattern!r} is not a tool pattern; write 'server.tool', 'server.*' or '*'"
-                )
+                raise ValueError(f"{pattern!r} is not a tool pattern; write 'server.tool', 'server.*' or '*'")
         return patterns
 
 
@@ -58,6 +57,10 @@ class ParamConstraint(_Strict):
     maximum: float | None = None
     min_length: int | None = Field(default=None, ge=0)
     max_length: int | None = Field(default=None, ge=0)
+    # Checks on what a value points at (see governance/guards/_value_checks.py).
+    email_domains: list[str] | None = Field(default=None, min_length=1)
+    url_hosts: list[str] | None = Field(default=None, min_length=1)
+    sql_tables: list[str] | None = Field(default=None, min_length=1)
 
     @field_validator("pattern")
     @classmethod
@@ -68,6 +71,14 @@ class ParamConstraint(_Strict):
             except re.error as exc:
                 raise ValueError(f"pattern does not compile: {exc}") from None
         return pattern
+
+    @field_validator("email_domains", "url_hosts")
+    @classmethod
+    def _host_patterns(cls, patterns: list[str] | None) -> list[str] | None:
+        for pattern in patterns or []:
+            if not _HOST.match(pattern):
+                raise ValueError(f"{pattern!r} is not a host pattern; write 'example.com' or '*.example.com'")
+        return patterns
 
     @model_validator(mode="after")
     def _ranges(self) -> ParamConstraint:
@@ -136,9 +147,7 @@ class PolicyDocument(_Strict):
         for name, principal in self.principals.items():
             for role in principal.roles:
                 if role not in self.roles:
-                    raise ValueError(
-                        f"principal {name!r} has role {role!r}, which is not defined under 'roles'"
-                    )
+                    raise ValueError(f"principal {name!r} has role {role!r}, which is not defined under 'roles'")
         return self
 
 

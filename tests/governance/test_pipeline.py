@@ -196,9 +196,7 @@ async def test_an_allowed_value_passes_and_a_value_outside_the_enum_does_not(aud
 
 @pytest.mark.requirement("approval.default-for-writes")
 @pytest.mark.parametrize("mode", ERAS)
-async def test_a_write_tool_without_an_approval_rule_is_refused_and_never_runs(
-    mode: str, audit: AuditStore
-) -> None:
+async def test_a_write_tool_without_an_approval_rule_is_refused_and_never_runs(mode: str, audit: AuditStore) -> None:
     desk = desk_for("alice", audit)
     async with Client(desk.server, mode=mode) as client:
         result = await client.call_tool("refund", {"order_id": 9})
@@ -287,3 +285,72 @@ async def test_secrets_in_arguments_are_never_stored_raw(audit: AuditStore) -> N
     assert bodies
     assert not any("AKIAIOSFODNN7EXAMPLE" in body for body in bodies)
     assert any("[REDACTED]" in body for body in bodies)
+
+
+VALUE_POLICY = """
+principals:
+  alice: {roles: [agent]}
+roles:
+  agent:
+    allow: ["outreach.*"]
+tools:
+  outreach.send:
+    approval: never
+    params:
+      to: {email_domains: [example.com, "*.example.org"]}
+      link: {url_hosts: [docs.example.com]}
+      sql: {sql_tables: [orders, customers]}
+"""
+
+
+def outreach_server() -> tuple[MCPServer, list[str]]:
+    sent: list[str] = []
+    server = MCPServer("outreach")
+
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False))
+    def send(to: list[str], link: str = "https://docs.example.com/", sql: str = "SELECT 1") -> str:
+        """Send a link to people."""
+        sent.extend(to)
+        return "sent"
+
+    return server, sent
+
+
+@pytest.mark.requirement("params.policy-constraints")
+@pytest.mark.parametrize(
+    ("arguments", "field", "words"),
+    [
+        ({"to": ["ann@example.com", "eve@evil.example"]}, "to", "'eve@evil.example' is not at an allowed domain"),
+        ({"to": ["x@notexample.com"]}, "to", "not at an allowed domain"),
+        ({"to": ["x@example.org"]}, "to", "not at an allowed domain"),  # the wildcard needs a label
+        ({"to": ["a@example.com"], "link": "https://evil.example/docs.example.com"}, "link", "'evil.example'"),
+        ({"to": ["a@example.com"], "sql": "SELECT * FROM payroll"}, "sql", "table(s) payroll"),
+        ({"to": ["a@example.com"], "sql": "WITH o AS (SELECT * FROM salaries) SELECT * FROM o"}, "sql", "salaries"),
+    ],
+)
+async def test_policy_checks_on_what_a_value_points_at_refuse_before_the_tool_runs(
+    arguments: dict[str, Any], field: str, words: str, audit: AuditStore
+) -> None:
+    server, sent = outreach_server()
+    governed_server(server, VALUE_POLICY, audit, principal="alice")
+    async with Client(server) as client:
+        result = await client.call_tool("send", arguments)
+    assert result.is_error
+    assert result.structured_content is not None and result.structured_content["field"] == field
+    assert words in result.content[0].text  # type: ignore[union-attr]
+    assert sent == []
+
+
+@pytest.mark.requirement("params.policy-constraints")
+async def test_values_inside_the_policy_pass(audit: AuditStore) -> None:
+    server, sent = outreach_server()
+    governed_server(server, VALUE_POLICY, audit, principal="alice")
+    arguments = {
+        "to": ["ann@example.com", "Bo <bo@eu.example.org>"],
+        "link": "https://docs.example.com/guide",
+        "sql": "WITH big AS (SELECT * FROM orders) SELECT * FROM big JOIN customers USING (id)",
+    }
+    async with Client(server) as client:
+        result = await client.call_tool("send", arguments)
+    assert not result.is_error, result.content
+    assert sent == arguments["to"]

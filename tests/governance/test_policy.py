@@ -12,7 +12,6 @@ from governance.model import ToolInfo
 from governance.policy import Policy, default_policy_path
 from mcpgov.cli import app
 
-
 GOOD = """\
 version: 1
 principals:
@@ -111,13 +110,14 @@ def test_raw_cedar_files_add_rules_and_are_schema_checked(tmp_path: Path) -> Non
         '@id("freeze-deletes")\nforbid (principal, action, resource is Tool)\n'
         'when { resource.name like "*.delete_*" };\n'
     )
-    (tmp_path / "policy.yaml").write_text("principals:\n  a: {roles: [r]}\nroles:\n  r:\n    allow: ['*']\n"
-                                          "cedar: [extra.cedar]\n")
+    (tmp_path / "policy.yaml").write_text(
+        "principals:\n  a: {roles: [r]}\nroles:\n  r:\n    allow: ['*']\ncedar: [extra.cedar]\n"
+    )
     policy = Policy.load(tmp_path / "policy.yaml")
     decision = policy.decide("a", tool("tickets", "delete_ticket"))
     assert not decision.allowed and decision.policy_ids == ("freeze-deletes",)
     (tmp_path / "extra.cedar").write_text('forbid (principal, action, resource) when { resource.nmae == "x" };\n')
-    with pytest.raises(PolicyError, match="extra.cedar"):
+    with pytest.raises(PolicyError, match=r"extra\.cedar"):
         Policy.load(tmp_path / "policy.yaml")
 
 

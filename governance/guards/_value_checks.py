@@ -1,0 +1,103 @@
+"""Policy checks on argument values that JSON schema cannot say.
+
+`email_domains`, `url_hosts` and `sql_tables` name what an argument may point
+at. Each check is built once from the policy and returns the problem as text,
+or None when the value passes. Domain and host patterns match whole DNS
+labels (`*.example.com` matches `eu.example.com`, never `evilexample.com`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from email.utils import getaddresses
+from typing import Any
+from urllib.parse import urlsplit
+
+ValueCheck = Callable[[Any], str | None]
+
+
+def _labels(name: str) -> list[str]:
+    return name.lower().rstrip(".").split(".")
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    labels = _labels(name)
+    for pattern in patterns:
+        wanted = _labels(pattern)
+        if wanted[0] == "*":
+            suffix = wanted[1:]
+            if len(labels) > len(suffix) and labels[-len(suffix) :] == suffix:
+                return True
+        elif labels == wanted:
+            return True
+    return False
+
+
+def _strings(value: Any) -> list[str]:
+    """A value that is a string or a list of strings, as a list; anything else is left to the schema."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def email_domains(domains: Sequence[str]) -> ValueCheck:
+    """Every address in the value must be at one of `domains`."""
+
+    def check(value: Any) -> str | None:
+        for text in _strings(value):
+            for _, address in getaddresses([text]):
+                domain = address.rpartition("@")[2]
+                if not address or "@" not in address or not _matches(domain, domains):
+                    return f"recipient {address or text!r} is not at an allowed domain ({', '.join(domains)})"
+        return None
+
+    return check
+
+
+def url_hosts(hosts: Sequence[str]) -> ValueCheck:
+    """Every URL in the value must point at one of `hosts`."""
+
+    def check(value: Any) -> str | None:
+        for text in _strings(value):
+            try:
+                host = urlsplit(text).hostname
+            except ValueError:
+                host = None
+            if not host or not _matches(host, hosts):
+                return f"URL host {host or text!r} is not allowed (allowed: {', '.join(hosts)})"
+        return None
+
+    return check
+
+
+def sql_tables(tables: Sequence[str]) -> ValueCheck:
+    """A SQL query in the value may read only `tables` (CTE names it defines itself are fine)."""
+    import sqlglot  # imported on first use: only deployments with SQL constraints pay for it
+    from sqlglot import exp
+
+    allowed = {table.lower() for table in tables}
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            statements = sqlglot.parse(value, read="sqlite")
+        except sqlglot.errors.ParseError:
+            return "the query could not be parsed as SQL; send exactly one SELECT statement"
+        referenced: set[str] = set()
+        for statement in statements:
+            if statement is None:
+                continue
+            defined = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+            referenced |= {t.name.lower() for t in statement.find_all(exp.Table)} - defined
+        refused = sorted(referenced - allowed)
+        if refused:
+            return (
+                f"the query reads table(s) {', '.join(refused)}, which the policy does not allow "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+        return None
+
+    return check
