@@ -7,10 +7,9 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client
+from processes import start_http
 
 from governance.audit import AuditStore, verify_chain
-
-from .conftest import start_http
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -20,7 +19,7 @@ KILL_AFTER = 150
 
 @pytest.mark.requirement("audit.durable-before-result")
 async def test_a_killed_server_loses_no_record_of_a_call_whose_result_was_returned(tmp_path: Path) -> None:
-    server = start_http(tmp_path)
+    server = start_http(tmp_path, "knowledge_base")
     returned: list[str] = []
     killed = anyio.Event()
 
@@ -42,11 +41,14 @@ async def test_a_killed_server_loses_no_record_of_a_call_whose_result_was_return
             if not killed.is_set():
                 raise
 
-    with anyio.fail_after(60):
-        async with anyio.create_task_group() as group:
-            for index in range(WORKERS):
-                group.start_soon(worker, index)
-    server.process.wait(timeout=10)
+    try:
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as group:
+                for index in range(WORKERS):
+                    group.start_soon(worker, index)
+        assert server.process.wait(timeout=10) == -9  # it really was killed, not shut down
+    finally:
+        server.stop()
 
     with AuditStore.open(server.db_url, create=False) as store:
         assert verify_chain(store).ok

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
+from processes import EXAMPLE_POLICY, RunningServer
 
 from governance.audit import AuditStore, verify_chain
-
-from .conftest import EXAMPLE_POLICY, RunningServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 ERAS = ["legacy", "auto"]
