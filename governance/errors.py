@@ -15,7 +15,8 @@ tool exists. Configuration errors never reach the wire: they stop start-up or
     │   └── ApprovalRequired        a write tool waits for a reviewer
     ├── Refusal                     JSON-RPC error
     │   └── NotAllowed              a non-tool method the principal may not use
-    └── AuditUnavailable            JSON-RPC error: the record could not be stored (fail closed)
+    ├── AuditUnavailable            JSON-RPC error: the record could not be stored (fail closed)
+    └── DownstreamFailure           the SDK or the tool below governance raised; re-raised as it was
 
     ConfigurationError              start-up / CLI only, never on the wire
     └── PolicyError                 one or more problems, each with file, line and field
@@ -104,6 +105,25 @@ class AuditUnavailable(GovernanceError):
 
     code = "audit_unavailable"
     rpc_code: int = AUDIT_UNAVAILABLE
+
+
+class DownstreamFailure(GovernanceError):
+    """Something below governance (the SDK's own checks, or the tool) raised.
+
+    It carries the call as the innermost guard passed it, so the audit record
+    keeps the decision; the adapter re-raises `original` unchanged.
+    """
+
+    code = "downstream_error"
+
+    def __init__(self, original: Exception, *, call: ToolCall) -> None:
+        # The SDK's own message is already sanitized for the wire; other
+        # exceptions' text may quote arguments, so only their type is kept.
+        wire_message = getattr(getattr(original, "error", None), "message", None)
+        super().__init__(wire_message or type(original).__name__, call=call)
+        self.original = original
+        wire_code = getattr(getattr(original, "error", None), "code", None)
+        self.code = str(wire_code) if wire_code is not None else type(original).__name__
 
 
 class ConfigurationError(Exception):

@@ -21,7 +21,7 @@ from mcp.shared.exceptions import MCPError
 
 from governance.audit import AuditStore
 from governance.catalog import ToolCatalog
-from governance.errors import GovernanceError, ToolProblem
+from governance.errors import DownstreamFailure, GovernanceError, ToolProblem
 from governance.model import Outcome, ToolCall, Transport
 from governance.pipeline import Pipeline, build_pipeline
 from governance.policy import Policy
@@ -97,11 +97,16 @@ class GovernanceMiddleware:
 
         async def tool(final: ToolCall) -> Outcome:
             # Guards may annotate the call but never rewrite what reaches the tool.
-            result = await call_next(ctx)
+            try:
+                result = await call_next(ctx)
+            except Exception as error:
+                raise DownstreamFailure(error, call=final) from error
             return Outcome(call=final, result=result if isinstance(result, Mapping) else {})
 
         try:
             outcome = await self._pipeline.run(call, tool)
+        except DownstreamFailure as failure:
+            raise failure.original from None
         except ToolProblem as problem:
             return _tool_error(problem, ctx.protocol_version)
         except GovernanceError as refusal:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from governance.audit import AuditStore
-from governance.errors import GovernanceError, ToolProblem
+from governance.errors import DownstreamFailure, GovernanceError, ToolProblem
 from governance.guards._base import CallNext
 from governance.logs import get_logger
 from governance.model import AuditRecord, Outcome, OutcomeKind, ToolCall, arguments_digest
@@ -54,12 +54,17 @@ def build_record(
         policy_ids=list(call.decision.policy_ids) if call.decision else [],
         approval_id=call.approval_id,
         outcome=outcome,
-        error=None if error is None else redact_text(str(error)),
-        error_code=None if error is None else getattr(error, "code", type(error).__name__),
+        error=None if error is None else redact_text(_message(error)),
+        error_code=None if error is None else str(getattr(error, "code", type(error).__name__)),
         latency_ms=latency,
         as_of=call.as_of,
         policy_version=policy_version,
     )
+
+
+def _message(error: BaseException) -> str:
+    # Governance writes its own messages; anything else may quote arguments raw.
+    return error.message if isinstance(error, GovernanceError) else type(error).__name__
 
 
 class AuditGuard:
@@ -73,10 +78,13 @@ class AuditGuard:
     async def __call__(self, call: ToolCall, call_next: CallNext) -> Outcome:
         try:
             outcome = await call_next(call)
+        except DownstreamFailure as failure:
+            await self._write(failure.call or call, "error", failure)
+            raise
         except GovernanceError as error:
             await self._write(error.call or call, "tool_error" if isinstance(error, ToolProblem) else "refused", error)
             raise
-        except Exception as error:
+        except Exception as error:  # a bug in a guard: recorded by type only, then fail closed
             await self._write(call, "error", error)
             raise
         final = outcome.call

@@ -354,3 +354,32 @@ async def test_values_inside_the_policy_pass(audit: AuditStore) -> None:
         result = await client.call_tool("send", arguments)
     assert not result.is_error, result.content
     assert sent == arguments["to"]
+
+
+@pytest.mark.requirement("audit.every-request")
+async def test_an_error_raised_below_governance_reaches_the_client_unchanged_and_is_recorded_with_its_decision(
+    audit: AuditStore,
+) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    desk = Desk()
+
+    @desk.server.tool(annotations=ToolAnnotations(read_only_hint=True))
+    def needs_sampling() -> str:
+        """Raises a protocol error the way a tool needing a client capability does."""
+        raise MCPError(code=-32021, message="client lacks the sampling capability", data={"required": "sampling"})
+
+    governed_server(desk.server, POLICY, audit, principal="alice")
+    async with Client(desk.server) as client:
+        with pytest.raises(MCPError) as raised:
+            await client.call_tool("needs_sampling", {})
+    assert raised.value.error.code == -32021
+    assert raised.value.error.data == {"required": "sampling"}
+    record = audit_records(audit)[-1]
+    assert (record.tool, record.decision, record.outcome, record.error_code) == (
+        "needs_sampling",
+        "allow",
+        "error",
+        "-32021",
+    )
+    assert record.policy_ids == ["role:agent:allow:desk.*"]
