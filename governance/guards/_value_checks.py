@@ -9,7 +9,7 @@ labels (`*.example.com` matches `eu.example.com`, never `evilexample.com`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from email.utils import getaddresses
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,15 +42,21 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+# Bare addresses only: a display name or a comment ("a@ok.example (b@evil.example)")
+# is read differently by different parsers, so the guard and the server could
+# disagree about who the recipient is.
+_BARE_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+\.)*[A-Za-z0-9-]+$")
+
+
 def email_domains(domains: Sequence[str]) -> ValueCheck:
-    """Every address in the value must be at one of `domains`."""
+    """Every address in the value must be a bare address at one of `domains`."""
 
     def check(value: Any) -> str | None:
-        for text in _strings(value):
-            for _, address in getaddresses([text]):
-                domain = address.rpartition("@")[2]
-                if not address or "@" not in address or not _matches(domain, domains):
-                    return f"recipient {address or text!r} is not at an allowed domain ({', '.join(domains)})"
+        for address in _strings(value):
+            if not _BARE_ADDRESS.match(address):
+                return f"{address!r} is not a bare email address (write name@domain, nothing else)"
+            if not _matches(address.rpartition("@")[2], domains):
+                return f"recipient {address!r} is not at an allowed domain ({', '.join(domains)})"
         return None
 
     return check

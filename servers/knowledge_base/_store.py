@@ -245,8 +245,7 @@ class KnowledgeBaseStore:
 
     def _insert(self, articles: list[Article]) -> None:
         self._db.executemany(
-            "INSERT INTO articles (id, slug, collection, title, body, tags, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO articles (id, slug, collection, title, body, tags, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (a.id, a.slug, a.collection, a.title, a.body, " ".join(a.tags), a.updated_at.isoformat())
                 for a in articles
@@ -279,7 +278,5 @@ class KnowledgeBaseStore:
         if tag is None:
             return None
         if (wanted := tag.strip().lower()) not in self._tags:
-            raise QueryError(
-                f"No article is tagged {tag!r}; search without a tag to see the tags articles carry."
-            )
+            raise QueryError(f"No article is tagged {tag!r}; search without a tag to see the tags articles carry.")
         return wanted

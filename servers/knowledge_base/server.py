@@ -26,9 +26,7 @@ __all__ = ["build_server"]
 SERVER_NAME = "knowledge_base"
 ARTICLE_URI = "kb://articles/{article_id}"
 
-_READ_ONLY = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+_READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
 class ArticleHit(BaseModel):
@@ -123,9 +121,7 @@ def build_server(config: ServerConfig) -> MCPServer:
                 "NOT and NEAR are searched for as words; quotes, * and other punctuation are ignored.",
             ),
         ],
-        collection: Annotated[
-            str | None, Field(description="Only this collection (see list_collections).")
-        ] = None,
+        collection: Annotated[str | None, Field(description="Only this collection (see list_collections).")] = None,
         tag: Annotated[str | None, Field(description="Only articles with this tag, e.g. 'webhooks'.")] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Most hits to return.")] = 10,
     ) -> Annotated[CallToolResult, SearchResults]:
@@ -165,9 +161,7 @@ def build_server(config: ServerConfig) -> MCPServer:
     @server.tool(annotations=_READ_ONLY)
     def list_collections() -> Annotated[CallToolResult, CollectionList]:
         """List the help centre's collections (sections) and how many articles each holds."""
-        collections = [
-            CollectionSummary(name=c.name, article_count=c.article_count) for c in store.collections()
-        ]
+        collections = [CollectionSummary(name=c.name, article_count=c.article_count) for c in store.collections()]
         return result(CollectionList(collections=collections, total_articles=store.article_count))
 
     @server.resource(

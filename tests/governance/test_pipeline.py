@@ -323,6 +323,8 @@ def outreach_server() -> tuple[MCPServer, list[str]]:
         ({"to": ["ann@example.com", "eve@evil.example"]}, "to", "'eve@evil.example' is not at an allowed domain"),
         ({"to": ["x@notexample.com"]}, "to", "not at an allowed domain"),
         ({"to": ["x@example.org"]}, "to", "not at an allowed domain"),  # the wildcard needs a label
+        ({"to": ["bob@example.com (x@evil.example)"]}, "to", "not a bare email address"),
+        ({"to": ["Eve <eve@example.com>"]}, "to", "not a bare email address"),
         ({"to": ["a@example.com"], "link": "https://evil.example/docs.example.com"}, "link", "'evil.example'"),
         ({"to": ["a@example.com"], "sql": "SELECT * FROM payroll"}, "sql", "table(s) payroll"),
         ({"to": ["a@example.com"], "sql": "WITH o AS (SELECT * FROM salaries) SELECT * FROM o"}, "sql", "salaries"),
@@ -346,7 +348,7 @@ async def test_values_inside_the_policy_pass(audit: AuditStore) -> None:
     server, sent = outreach_server()
     governed_server(server, VALUE_POLICY, audit, principal="alice")
     arguments = {
-        "to": ["ann@example.com", "Bo <bo@eu.example.org>"],
+        "to": ["ann@example.com", "bo@eu.example.org"],
         "link": "https://docs.example.com/guide",
         "sql": "WITH big AS (SELECT * FROM orders) SELECT * FROM big JOIN customers USING (id)",
     }

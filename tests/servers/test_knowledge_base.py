@@ -226,9 +226,7 @@ async def test_get_article_refuses_an_id_below_1(client: Client) -> None:
     assert "article_id" in error_text(await call(client, "get_article", article_id=0))
 
 
-async def test_list_collections_counts_sum_to_the_article_total(
-    client: Client, corpus: dict[str, Article]
-) -> None:
+async def test_list_collections_counts_sum_to_the_article_total(client: Client, corpus: dict[str, Article]) -> None:
     listing = CollectionList.model_validate((await call(client, "list_collections")).structured_content)
 
     assert len(listing.collections) >= 6
