@@ -12,7 +12,9 @@ tool exists. Configuration errors never reach the wire: they stop start-up or
     ├── ToolProblem                 tool result, isError: true
     │   ├── UnknownTool             unknown or hidden tool (byte-identical answers)
     │   ├── InvalidArguments        schema or policy constraint failed; names the field
-    │   └── ApprovalRequired        a write tool waits for a reviewer
+    │   └── ApprovalRequired        a gated call waits for a reviewer (pending; carries the approval id)
+    │       ├── ApprovalDenied      the reviewer said no; carries their comment
+    │       └── ApprovalExpired     nobody decided in time
     ├── Refusal                     JSON-RPC error
     │   └── NotAllowed              a non-tool method the principal may not use
     ├── AuditUnavailable            JSON-RPC error: the record could not be stored (fail closed)
@@ -80,12 +82,51 @@ class InvalidArguments(ToolProblem):
 
 
 class ApprovalRequired(ToolProblem):
-    """The tool changes things and the policy wants a reviewer's approval first."""
+    """The call needs a reviewer's approval first; it waits as a pending request."""
 
     code = "approval_required"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        approval_id: str | None = None,
+        status: str = "pending",
+        expires_at: str | None = None,
+        comment: str | None = None,
+        decided_by: str | None = None,
+        call: ToolCall | None = None,
+    ) -> None:
+        super().__init__(message, call=call)
+        self.approval_id = approval_id
+        self.status = status
+        self.expires_at = expires_at
+        self.comment = comment
+        self.decided_by = decided_by
+
     def structured(self) -> dict[str, Any] | None:
-        return {"error": self.code, "message": self.message}
+        details = {
+            "error": self.code,
+            "approval_id": self.approval_id,
+            "status": self.status,
+            "expires_at": self.expires_at,
+            "comment": self.comment,
+            "decided_by": self.decided_by,
+            "message": self.message,
+        }
+        return {key: value for key, value in details.items() if value is not None}
+
+
+class ApprovalDenied(ApprovalRequired):
+    """A reviewer denied the call; their comment is the agent's feedback."""
+
+    code = "approval_denied"
+
+
+class ApprovalExpired(ApprovalRequired):
+    """Nobody decided before the request expired."""
+
+    code = "approval_expired"
 
 
 class Refusal(GovernanceError):

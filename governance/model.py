@@ -8,16 +8,17 @@ guard decided, never something a later guard mutated underneath it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-Transport = Literal["stdio", "http", "memory"]
+Transport = Literal["stdio", "http", "memory", "cli"]
 DecisionEffect = Literal["allow", "deny"]
 OutcomeKind = Literal["ok", "tool_error", "refused", "error", "started"]
+ProgressReporter = Callable[[float, float | None, str | None], Awaitable[None]]
 
 
 def canonical_json(value: Any) -> bytes:
@@ -83,6 +84,8 @@ class ToolCall:
     decision: Decision | None = None
     approval_id: str | None = None
     as_of: str | None = None
+    # Sends a progress notification to the caller, when it asked for progress.
+    progress: ProgressReporter | None = field(default=None, compare=False, repr=False)
 
     @property
     def qualified_tool(self) -> str | None:
@@ -121,7 +124,7 @@ class AuditRecord(BaseModel):
 
     time: str
     request_id: str | None = None
-    phase: Literal["request", "intent"] = "request"
+    phase: Literal["request", "intent", "approval"] = "request"
     method: str
     principal: str
     transport: Transport
@@ -135,6 +138,10 @@ class AuditRecord(BaseModel):
     decision: DecisionEffect | None = None
     policy_ids: list[str] = []
     approval_id: str | None = None
+    approval_event: (
+        Literal["requested", "approved", "denied", "expired", "consumed", "executed", "confirmed"] | None
+    ) = None
+    comment: str | None = None
     outcome: OutcomeKind
     error: str | None = None
     error_code: str | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from governance.approvals import ApprovalStore
 from governance.audit import AuditStore
 from governance.catalog import ToolCatalog
 from governance.guards._base import CallNext, Guard, run_guards
@@ -29,7 +30,9 @@ class Pipeline:
         return await run_guards(self.guards, call, tool)
 
 
-def build_pipeline(policy: Policy, catalog: ToolCatalog, audit: AuditStore, *, server_version: str) -> Pipeline:
+def build_pipeline(
+    policy: Policy, catalog: ToolCatalog, audit: AuditStore, approvals: ApprovalStore, *, server_version: str
+) -> Pipeline:
     """Build the guard stack for one server's catalog (validators and decisions are prepared here, once)."""
     versions = {"policy_version": policy.version, "server_version": server_version}
     return Pipeline(
@@ -37,7 +40,7 @@ def build_pipeline(policy: Policy, catalog: ToolCatalog, audit: AuditStore, *, s
             AuditGuard(audit, **versions),  # outermost: denials and errors are recorded too
             AllowlistGuard(policy, catalog),  # hidden tools look exactly like unknown ones
             ParamsGuard(policy, catalog),  # strict schema + policy constraints
-            ApprovalGuard(policy),  # writes wait for a reviewer
+            ApprovalGuard(policy, approvals, audit),  # gated calls wait for a reviewer, then run once
             WriteAheadGuard(audit, **versions),  # innermost: a write's intent is durable before it runs
         )
     )

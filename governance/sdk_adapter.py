@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.context import CallNext as SdkCallNext
@@ -19,10 +19,11 @@ from mcp.server.context import HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 
+from governance.approvals import ApprovalStore
 from governance.audit import AuditStore
 from governance.catalog import ToolCatalog
 from governance.errors import DownstreamFailure, GovernanceError, ToolProblem
-from governance.model import Outcome, ToolCall, Transport
+from governance.model import Outcome, ProgressReporter, ToolCall, Transport
 from governance.pipeline import Pipeline, build_pipeline
 from governance.policy import Policy
 
@@ -55,12 +56,19 @@ class Governance:
         principal: Who is calling over stdio or in-process (HTTP callers are
             `anonymous` until authentication is configured).
         transport: How non-HTTP callers are connected (`stdio` or `memory`).
+        approvals: Pending and decided approvals; by default in the audit log's database.
     """
 
     policy: Policy
     audit: AuditStore
     principal: str = "local"
     transport: Transport = "stdio"
+    approvals: ApprovalStore = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.approvals is None:
+            # Approvals live next to the audit log: one database per deployment.
+            object.__setattr__(self, "approvals", ApprovalStore(self.audit.engine))
 
 
 def _server_version(server: MCPServer) -> str:
@@ -131,6 +139,7 @@ class GovernanceMiddleware:
             session_id=_session_id(ctx),
             started_ns=time.perf_counter_ns(),
             started_wall=time.time(),
+            progress=_progress_reporter(ctx),
         )
 
 
@@ -142,6 +151,12 @@ def _session_id(ctx: ServerRequestContext[Any, Any]) -> str | None:
     meta = ctx.meta or {}
     value = meta.get(SESSION_META_KEY)
     return value if isinstance(value, str) else None
+
+
+def _progress_reporter(ctx: ServerRequestContext[Any, Any]) -> ProgressReporter | None:
+    # The session's report_progress is a no-op when the caller asked for no
+    # progress, and knows each transport's way of delivering it.
+    return ctx.session.report_progress if ctx.method == "tools/call" else None
 
 
 def _tool_error(problem: ToolProblem, protocol_version: str) -> dict[str, Any]:
@@ -166,6 +181,12 @@ def govern(server: MCPServer, governance: Governance) -> MCPServer:
             example, it constrains an argument a tool does not have).
     """
     catalog = catalog_of(server)
-    pipeline = build_pipeline(governance.policy, catalog, governance.audit, server_version=_server_version(server))
+    pipeline = build_pipeline(
+        governance.policy,
+        catalog,
+        governance.audit,
+        governance.approvals,
+        server_version=_server_version(server),
+    )
     server.middleware.append(GovernanceMiddleware(governance, catalog, pipeline))
     return server

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from client_harness.cli import app as client_app
+from governance.approvals.cli import app as approvals_app
 from governance.audit.cli import app as audit_app
 from governance.policy.cli import app as policy_app
 from servers.cli import app as servers_app
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.registered_commands.extend(servers_app.registered_commands)
 app.registered_commands.extend(client_app.registered_commands)
 app.add_typer(audit_app, name="audit")
+app.add_typer(approvals_app, name="approvals")
 app.add_typer(policy_app, name="policy")
 
 

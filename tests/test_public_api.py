@@ -23,12 +23,22 @@ PUBLIC = {
     ],
     "governance.policy": [
         "SCHEMA",
+        "ApprovalGate",
         "ParamConstraint",
         "Policy",
         "PolicyDocument",
         "ToolRule",
         "compile_roles",
         "default_policy_path",
+    ],
+    "governance.approvals": [
+        "Approval",
+        "ApprovalStateError",
+        "ApprovalStore",
+        "Binding",
+        "ReviewRefused",
+        "approval_event",
+        "review",
     ],
     "servers.knowledge_base": ["build_server"],
 }

@@ -8,38 +8,15 @@ labels (`*.example.com` matches `eu.example.com`, never `evilexample.com`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from governance.hostnames import host_matches as _matches
+from governance.hostnames import string_values as _strings
+
 ValueCheck = Callable[[Any], str | None]
-
-
-def _labels(name: str) -> list[str]:
-    return name.lower().rstrip(".").split(".")
-
-
-def _matches(name: str, patterns: Sequence[str]) -> bool:
-    labels = _labels(name)
-    for pattern in patterns:
-        wanted = _labels(pattern)
-        if wanted[0] == "*":
-            suffix = wanted[1:]
-            if len(labels) > len(suffix) and labels[-len(suffix) :] == suffix:
-                return True
-        elif labels == wanted:
-            return True
-    return False
-
-
-def _strings(value: Any) -> list[str]:
-    """A value that is a string or a list of strings, as a list; anything else is left to the schema."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
 
 
 # Bare addresses only: a display name or a comment ("a@ok.example (b@evil.example)")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from governance.errors import PolicyError, PolicyProblem
 
@@ -106,12 +106,70 @@ class ParamConstraint(_Strict):
         return schema
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def _seconds(value: Any) -> Any:
+    """Accept `90`, `"90s"`, `"30m"`, `"24h"`, `"7d"` wherever a duration in seconds is asked for."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a duration; write e.g. 90s, 30m, 24h or 7d")
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
+
+
+class ApprovalCondition(_Strict):
+    """A condition on one argument; an approval rule with conditions applies when any holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    arg: str
+    equals: Any = None
+    in_: list[Any] | None = Field(default=None, alias="in")
+    outside_domains: list[str] | None = Field(
+        default=None, min_length=1, description="holds when any email address in the argument is elsewhere"
+    )
+
+    @model_validator(mode="after")
+    def _one_test(self) -> ApprovalCondition:
+        tests = [self.equals is not None, self.in_ is not None, self.outside_domains is not None]
+        if sum(tests) != 1:
+            raise ValueError("a condition names exactly one test: equals, in, or outside_domains")
+        return self
+
+
+class ApprovalDefaults(_Strict):
+    """Who decides and for how long a request lives, unless a tool's rule says otherwise."""
+
+    approvers: list[str] = Field(default_factory=list, description="roles whose principals may decide")
+    ttl: Seconds = 86400.0
+    allow_self_approval: bool = False
+
+
+class ApprovalRule(_Strict):
+    """A tool's approval gate: when it applies, who decides, how the caller waits."""
+
+    when: list[ApprovalCondition] = Field(default_factory=list, description="any holds; empty: always")
+    approvers: list[str] | None = None
+    ttl: Seconds | None = None
+    allow_self_approval: bool | None = None
+    wait_seconds: Seconds = 0.0
+    confirm: Literal["reviewer", "host"] = Field(
+        default="reviewer", description="host: a host that can ask its user may confirm in-band instead"
+    )
+
+
 class ToolRule(_Strict):
     """Per-tool rules: approval and constraints on argument values."""
 
-    approval: Literal["required", "never"] | None = Field(
+    approval: Literal["required", "never"] | ApprovalRule | None = Field(
         default=None,
-        description="required: a reviewer decides; never: runs without one. "
+        description="required: a reviewer decides; never: runs without one; or a rule with conditions. "
         "Unset: required unless the tool is read-only.",
     )
     params: dict[str, ParamConstraint] = Field(default_factory=dict)
@@ -124,6 +182,7 @@ class PolicyDocument(_Strict):
     principals: dict[str, Principal] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     tools: dict[str, ToolRule] = Field(default_factory=dict)
+    approvals: ApprovalDefaults = Field(default_factory=ApprovalDefaults)
     cedar: list[str] = Field(default_factory=list, description="extra Cedar policy files, relative to this one")
 
     @field_validator("principals", "roles")
@@ -138,9 +197,21 @@ class PolicyDocument(_Strict):
     @classmethod
     def _tool_names(cls, tools: dict[str, ToolRule]) -> dict[str, ToolRule]:
         for name in tools:
-            if "." not in name or "*" in name:
-                raise ValueError(f"{name!r} is not a tool name; write 'server.tool' (no wildcards)")
+            server, _, tool = name.partition(".")
+            if name != "*" and (not server or not tool or "*" in server or ("*" in tool and tool != "*")):
+                raise ValueError(f"{name!r} is not a tool rule key; write 'server.tool', 'server.*' or '*'")
         return tools
+
+    @model_validator(mode="after")
+    def _approver_roles_exist(self) -> PolicyDocument:
+        named = list(self.approvals.approvers)
+        for rule in self.tools.values():
+            if isinstance(rule.approval, ApprovalRule):
+                named += rule.approval.approvers or []
+        for role in named:
+            if role not in self.roles:
+                raise ValueError(f"approver role {role!r} is not defined under 'roles'")
+        return self
 
     @model_validator(mode="after")
     def _roles_exist(self) -> PolicyDocument:
@@ -201,14 +272,31 @@ def parse_policy(text: str, *, file: str) -> PolicyDocument:
         return PolicyDocument.model_validate(raw)
     except ValidationError as exc:
         lines = _line_index(text)
-        problems = []
+        merged: dict[tuple[int | None, str], list[str]] = {}
         for error in exc.errors(include_url=False):
-            loc = tuple(str(part) for part in error["loc"])
+            loc = _without_union_tags(tuple(str(part) for part in error["loc"]), lines)
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown field; check its spelling against the policy format in the README"
-            problems.append(PolicyProblem(file, _locate(lines, loc), ".".join(loc) or "<root>", message))
+            messages = merged.setdefault((_locate(lines, loc), ".".join(loc) or "<root>"), [])
+            if message not in messages:
+                messages.append(message)
+        # A value that fits none of a union's shapes gets one problem listing what each shape wanted.
+        problems = [PolicyProblem(file, line, name, "; or ".join(msgs)) for (line, name), msgs in merged.items()]
         raise PolicyError(problems) from None
+
+
+_UNION_TAG = re.compile(r"^[A-Z]\w*$|[\[']")
+
+
+def _without_union_tags(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> tuple[str, ...]:
+    """Drop pydantic's union member tags (`ApprovalRule`, `literal[...]`) that are not keys in the YAML."""
+    kept: list[str] = []
+    for part in loc:
+        if _UNION_TAG.search(part) and (*kept, part) not in lines:
+            continue
+        kept.append(part)
+    return tuple(kept)
 
 
 def policy_digest(parts: list[bytes]) -> str:
