@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from governance.approvals.admin import LOOPBACK_HOSTS
 from governance.errors import ConfigurationError
 from governance.logs import configure_logging
 from governance.settings import GovernanceSettings
@@ -58,6 +59,12 @@ def serve(
     state_dir: StateOption = Path(".mcpgov"),
     principal: Annotated[str, typer.Option(envvar="MCPGOV_PRINCIPAL", help="Who the stdio caller is.")] = "local",
     json_response: Annotated[bool, typer.Option(help="HTTP: JSON responses instead of SSE.")] = False,
+    admin_as: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-as", help="HTTP on loopback only: serve /admin/api/approvals, deciding as this reviewer."
+        ),
+    ] = None,
 ) -> None:
     """Serve governed MCP servers over stdio (one) or streamable HTTP (several, each at /mcp/NAME)."""
     from servers.suite import open_suite
@@ -65,6 +72,8 @@ def serve(
     chosen = names or []
     if transport is TransportChoice.stdio and len(chosen) != 1:
         raise _fail(f"stdio serves exactly one server; name one of: {', '.join(server_names())}")
+    if admin_as is not None and (transport is TransportChoice.stdio or host not in LOOPBACK_HOSTS):
+        raise _fail("--admin-as needs --transport http on a loopback --host until authentication is configured")
     configure_logging()
     # The SDK's own INFO lines quote tool error text; ours are redacted JSON.
     logging.getLogger("mcp").setLevel(logging.WARNING)
@@ -79,9 +88,14 @@ def serve(
         else:
             import uvicorn
 
+            from governance.approvals.admin import admin_routes
             from servers.gateway import build_gateway
 
-            gateway = build_gateway(suite.servers, host=host, json_response=json_response)
+            admin = []
+            if admin_as is not None:
+                governance = suite.governance
+                admin = admin_routes(governance.policy, governance.audit, governance.approvals, reviewer=admin_as)
+            gateway = build_gateway(suite.servers, host=host, json_response=json_response, extra_routes=admin)
             uvicorn.run(gateway, host=host, port=port, log_level="warning")
     finally:
         suite.close()

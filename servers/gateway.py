@@ -16,15 +16,22 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 
-def build_gateway(servers: Sequence[MCPServer], *, host: str, json_response: bool = False) -> Starlette:
+def build_gateway(
+    servers: Sequence[MCPServer],
+    *,
+    host: str,
+    json_response: bool = False,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     """One ASGI app serving each server at `/mcp/<name>` plus `/healthz`.
 
     Args:
         servers: Governed servers, each with a distinct name.
         host: The bind host; the SDK turns DNS-rebinding protection on for loopback binds.
         json_response: Answer with JSON instead of an SSE stream where the protocol allows.
+        extra_routes: More routes (the admin API when it is enabled).
     """
-    routes: list[BaseRoute] = []
+    routes: list[BaseRoute] = list(extra_routes)
     for server in servers:
         app = server.streamable_http_app(
             streamable_http_path=f"/mcp/{server.name}", json_response=json_response, host=host
