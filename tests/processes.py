@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -53,14 +54,14 @@ class RunningServer:
         return f"{self.base_url}/mcp/{server}"
 
 
-def start_http(tmp_path: Path, *names: str) -> RunningServer:
+def start_http(tmp_path: Path, *names: str, options: Sequence[str] = ()) -> RunningServer:
     """Start the HTTP gateway serving `names` and wait (with a deadline) until /healthz answers."""
     port = free_port()
     state_dir = tmp_path / "state"
     log = (tmp_path / "server.log").open("wb")
     command = mcpgov_command(
         "serve", "--transport", "http", "--port", str(port), "--state-dir", str(state_dir),
-        "--policy", str(EXAMPLE_POLICY), *names,
+        "--policy", str(EXAMPLE_POLICY), *options, *names,
     )  # fmt: skip
     process = subprocess.Popen(command, stdout=log, stderr=log, env={**os.environ})
     base = f"http://127.0.0.1:{port}"

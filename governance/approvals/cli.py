@@ -79,8 +79,9 @@ def list_approvals(
             typer.echo(json.dumps(_as_dict(approval)))
         return
     table = Table(title=f"Approvals ({'all' if all_ else status})")
-    for column in ("id", "status", "principal", "tool", "arguments", "expires"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True)  # the reviewer copies it: never truncated
+    for column in ("status", "principal", "tool", "arguments", "expires"):
+        table.add_column(column, overflow="fold")
     for a in rows:
         table.add_row(a.id, a.status, a.principal, f"{a.server}.{a.tool}", json.dumps(a.arguments), _when(a.expires_at))
     Console().print(table)
