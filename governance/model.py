@@ -84,6 +84,9 @@ class ToolCall:
     decision: Decision | None = None
     approval_id: str | None = None
     as_of: str | None = None
+    stale: bool | None = None
+    # Set when an earlier guard requires approval whatever the tool's own rule (e.g. after untrusted content).
+    approval_reason: str | None = None
     # Sends a progress notification to the caller, when it asked for progress.
     progress: ProgressReporter | None = field(default=None, compare=False, repr=False)
 
@@ -147,4 +150,5 @@ class AuditRecord(BaseModel):
     error_code: str | None = None
     latency_ms: float | None = None
     as_of: str | None = None
+    stale: bool | None = None
     policy_version: str

@@ -15,7 +15,11 @@ from governance.guards._base import CallNext, Guard, run_guards
 from governance.guards.allowlist import AllowlistGuard
 from governance.guards.approval import ApprovalGuard
 from governance.guards.audit import AuditGuard, WriteAheadGuard
+from governance.guards.limits import LimitsGuard
 from governance.guards.params import ParamsGuard
+from governance.guards.recency import RecencyGuard
+from governance.guards.redaction import RedactionGuard
+from governance.guards.untrusted import UntrustedContentGuard
 from governance.model import Outcome, ToolCall
 from governance.policy import Policy
 
@@ -38,9 +42,13 @@ def build_pipeline(
     return Pipeline(
         guards=(
             AuditGuard(audit, **versions),  # outermost: denials and errors are recorded too
+            RedactionGuard(),  # on the way back: no secret in a result gets past here
             AllowlistGuard(policy, catalog),  # hidden tools look exactly like unknown ones
             ParamsGuard(policy, catalog),  # strict schema + policy constraints
+            LimitsGuard(policy, catalog),  # budgets, loops, rates; timeout and size cap around the call
+            UntrustedContentGuard(policy),  # after untrusted content, sinks need approval
             ApprovalGuard(policy, approvals, audit),  # gated calls wait for a reviewer, then run once
+            RecencyGuard(policy),  # on the way back: stale data is blocked or flagged
             WriteAheadGuard(audit, **versions),  # innermost: a write's intent is durable before it runs
         )
     )

@@ -45,6 +45,8 @@ class ApprovalGuard:
         if call.method != "tools/call" or call.info is None or call.tool is None:
             return await call_next(call)
         gate = self._policy.approval_gate(call.info, call.arguments)
+        if gate is None and call.approval_reason is not None:
+            gate = self._policy.default_gate()  # an earlier guard wants a reviewer (e.g. after untrusted content)
         if gate is None:
             return await call_next(call)
         binding = Binding(call.principal, call.server, call.tool, arguments_digest(call.arguments))
@@ -77,8 +79,9 @@ class ApprovalGuard:
                 status="expired",
                 call=call,
             )
+        reason = f" because {call.approval_reason}" if call.approval_reason else ""
         raise ApprovalRequired(
-            f"Approval required: '{call.tool}' waits for a reviewer (request {approval.id}, expires "
+            f"Approval required{reason}: '{call.tool}' waits for a reviewer (request {approval.id}, expires "
             f"{_iso(approval.expires_at)}). Once it is approved, repeat exactly the same call to run it; "
             "do not change the arguments.",
             approval_id=approval.id,

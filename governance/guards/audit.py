@@ -58,6 +58,7 @@ def build_record(
         error_code=None if error is None else str(getattr(error, "code", type(error).__name__)),
         latency_ms=latency,
         as_of=call.as_of,
+        stale=call.stale,
         policy_version=policy_version,
     )
 

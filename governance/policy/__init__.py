@@ -124,7 +124,7 @@ class Policy:
             return None
         defaults = self.document.approvals
         if not isinstance(approval, ApprovalRule):
-            return ApprovalGate(tuple(defaults.approvers), defaults.ttl, defaults.allow_self_approval)
+            return self.default_gate()
         if approval.when and not any(_holds(c, arguments) for c in approval.when):
             return None
         return ApprovalGate(
@@ -138,6 +138,11 @@ class Policy:
             wait_seconds=approval.wait_seconds,
             confirm=approval.confirm,
         )
+
+    def default_gate(self) -> ApprovalGate:
+        """The gate of the policy's approval defaults (no conditions, no waiting)."""
+        defaults = self.document.approvals
+        return ApprovalGate(tuple(defaults.approvers), defaults.ttl, defaults.allow_self_approval)
 
     def roles_of(self, principal: str) -> tuple[str, ...]:
         entry = self.document.principals.get(principal)

@@ -164,8 +164,56 @@ class ApprovalRule(_Strict):
     )
 
 
+class RecencyRule(_Strict):
+    """How old a result's data may be (its provenance `as_of`), and what happens when it is older."""
+
+    max_age: Seconds | None = Field(default=None, description="unset: no limit")
+    on_stale: Literal["block", "warn"] = "block"
+    require_provenance: bool = Field(default=False, description="a result without provenance counts as stale")
+
+
+class ToolLimits(_Strict):
+    """Per-tool limits on top of the deployment's."""
+
+    timeout: Seconds | None = None
+    max_result_bytes: int | None = Field(default=None, ge=1)
+    rate: str | None = Field(default=None, description="a `limits` rate, e.g. '30/minute'")
+
+
+class LoopDetection(_Strict):
+    """The same tool with the same arguments more than `max_repeats` times within `window`, from one session."""
+
+    max_repeats: int = Field(default=5, ge=1)
+    window: Seconds = 600.0
+
+
+class RateLimits(_Strict):
+    """Rates in the `limits` library's notation ('120/minute'); shared through Redis when `storage` says so."""
+
+    per_principal: str = "120/minute"
+    per_tool: str | None = None
+    storage: str = Field(default="memory://", description="memory:// or redis://host:port/db")
+
+
+class Limits(_Strict):
+    """Hard caps that are on by default: leaving this section out does not turn them off."""
+
+    calls_per_session: int = Field(default=500, ge=1)
+    calls_per_principal_per_hour: int = Field(default=2000, ge=1)
+    loop: LoopDetection = Field(default_factory=LoopDetection)
+    rate: RateLimits = Field(default_factory=RateLimits)
+    timeout: Seconds = 60.0
+    max_result_bytes: int = Field(default=1_000_000, ge=1)
+
+
+class Recency(_Strict):
+    """Recency limits per provenance source, for every tool whose results name that source."""
+
+    sources: dict[str, RecencyRule] = Field(default_factory=dict)
+
+
 class ToolRule(_Strict):
-    """Per-tool rules: approval and constraints on argument values."""
+    """Per-tool rules: approval, constraints on argument values, recency, limits, trust."""
 
     approval: Literal["required", "never"] | ApprovalRule | None = Field(
         default=None,
@@ -173,6 +221,14 @@ class ToolRule(_Strict):
         "Unset: required unless the tool is read-only.",
     )
     params: dict[str, ParamConstraint] = Field(default_factory=dict)
+    recency: RecencyRule | None = None
+    limits: ToolLimits | None = None
+    untrusted: bool | None = Field(
+        default=None, description="label results untrusted; unset: open-world tools are untrusted"
+    )
+    sink: bool = Field(
+        default=False, description="sends data out: needs approval once the session has seen untrusted content"
+    )
 
 
 class PolicyDocument(_Strict):
@@ -183,6 +239,8 @@ class PolicyDocument(_Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     tools: dict[str, ToolRule] = Field(default_factory=dict)
     approvals: ApprovalDefaults = Field(default_factory=ApprovalDefaults)
+    limits: Limits = Field(default_factory=Limits)
+    recency: Recency = Field(default_factory=Recency)
     cedar: list[str] = Field(default_factory=list, description="extra Cedar policy files, relative to this one")
 
     @field_validator("principals", "roles")
