@@ -13,8 +13,9 @@ tool exists. Configuration errors never reach the wire: they stop start-up or
     │   ├── UnknownTool             unknown or hidden tool (byte-identical answers)
     │   ├── InvalidArguments        schema or policy constraint failed; names the field
     │   └── ApprovalRequired        a gated call waits for a reviewer (pending; carries the approval id)
-    │       ├── ApprovalDenied      the reviewer said no; carries their comment
-    │       └── ApprovalExpired     nobody decided in time
+    │       ├── ApprovalDenied      the reviewer (or the host's user) said no; carries the comment
+    │       ├── ApprovalExpired     nobody decided in time
+    │       └── ConfirmationRequested  the host's user is asked in-band (an input-required result)
     ├── Refusal                     JSON-RPC error
     │   └── NotAllowed              a non-tool method the principal may not use
     ├── AuditUnavailable            JSON-RPC error: the record could not be stored (fail closed)
@@ -127,6 +128,12 @@ class ApprovalExpired(ApprovalRequired):
     """Nobody decided before the request expired."""
 
     code = "approval_expired"
+
+
+class ConfirmationRequested(ApprovalRequired):
+    """The host is asked to confirm the call with its user; the adapter answers input-required."""
+
+    code = "confirmation_requested"
 
 
 class Refusal(GovernanceError):

@@ -61,6 +61,23 @@ class Decision:
         return self.effect == "allow"
 
 
+HostAnswer = Literal["accept", "decline", "cancel"]
+
+
+@dataclass(frozen=True, slots=True)
+class HostChannel:
+    """How governance may ask the host's user to confirm a call in-band.
+
+    Legacy connections can be asked directly (`ask`: an elicitation round trip);
+    modern ones are answered with an input-required result and retried, so the
+    retry carries the user's `answer`.
+    """
+
+    ask: Callable[[str], Awaitable[HostAnswer]] | None = None
+    can_request_input: bool = False
+    answer: HostAnswer | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """One inbound MCP request as governance sees it.
@@ -89,6 +106,8 @@ class ToolCall:
     approval_reason: str | None = None
     # Sends a progress notification to the caller, when it asked for progress.
     progress: ProgressReporter | None = field(default=None, compare=False, repr=False)
+    # Present when the host can ask its user to confirm this call.
+    host: HostChannel | None = field(default=None, compare=False, repr=False)
 
     @property
     def qualified_tool(self) -> str | None:

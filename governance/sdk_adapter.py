@@ -22,8 +22,16 @@ from mcp.shared.exceptions import MCPError
 from governance.approvals import ApprovalStore
 from governance.audit import AuditStore
 from governance.catalog import ToolCatalog
-from governance.errors import DownstreamFailure, GovernanceError, ToolProblem
-from governance.model import Outcome, ProgressReporter, ToolCall, Transport
+from governance.errors import ConfirmationRequested, DownstreamFailure, GovernanceError, ToolProblem
+from governance.model import (
+    HostAnswer,
+    HostChannel,
+    Outcome,
+    ProgressReporter,
+    ToolCall,
+    Transport,
+    arguments_digest,
+)
 from governance.pipeline import Pipeline, build_pipeline
 from governance.policy import Policy
 
@@ -41,6 +49,14 @@ GOVERNED_METHODS = frozenset(
     }
 )
 SESSION_META_KEY = "mcpgov/session"
+CONFIRM_INPUT_KEY = "mcpgov/confirm"  # our key in inputRequests / inputResponses
+CONFIRM_STATE_PREFIX = "mcpgov-confirm:"  # requestState we mint; the SDK seals and binds it to the call
+CONFIRM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"confirm": {"type": "boolean", "title": "Allow this call?"}},
+    "required": ["confirm"],
+}
+MODERN_PROTOCOL = "2026-07-28"
 ANONYMOUS = "anonymous"
 
 PrincipalResolver = Callable[[ServerRequestContext[Any, Any]], str]
@@ -115,6 +131,8 @@ class GovernanceMiddleware:
             outcome = await self._pipeline.run(call, tool)
         except DownstreamFailure as failure:
             raise failure.original from None
+        except ConfirmationRequested as request:
+            return _input_required(request.message, arguments_digest(call.arguments))
         except ToolProblem as problem:
             return _tool_error(problem, ctx.protocol_version)
         except GovernanceError as refusal:
@@ -140,6 +158,7 @@ class GovernanceMiddleware:
             started_ns=time.perf_counter_ns(),
             started_wall=time.time(),
             progress=_progress_reporter(ctx),
+            host=_host_channel(ctx, arguments if isinstance(arguments, Mapping) else {}),
         )
 
 
@@ -157,6 +176,55 @@ def _progress_reporter(ctx: ServerRequestContext[Any, Any]) -> ProgressReporter 
     # The session's report_progress is a no-op when the caller asked for no
     # progress, and knows each transport's way of delivering it.
     return ctx.session.report_progress if ctx.method == "tools/call" else None
+
+
+def _host_channel(ctx: ServerRequestContext[Any, Any], arguments: Mapping[str, Any]) -> HostChannel | None:
+    """How this caller's host could ask its user, if it can: elicitation (legacy) or input-required (modern)."""
+    if ctx.method != "tools/call":
+        return None
+    params = ctx.params or {}
+    if ctx.protocol_version >= MODERN_PROTOCOL:
+        answer = _confirmation_answer(params, arguments_digest(arguments))
+        capabilities = (ctx.meta or {}).get("io.modelcontextprotocol/clientCapabilities") or {}
+        can_ask = isinstance(capabilities, Mapping) and capabilities.get("elicitation") is not None
+        return HostChannel(can_request_input=can_ask, answer=answer) if can_ask or answer else None
+    client = ctx.session.client_capabilities
+    if client is None or client.elicitation is None:
+        return None
+
+    async def ask(message: str) -> HostAnswer:
+        result = await ctx.session.elicit_form(message, CONFIRM_SCHEMA, related_request_id=ctx.request_id)
+        confirmed = result.action == "accept" and (result.content or {}).get("confirm") is True
+        return "accept" if confirmed else ("cancel" if result.action == "cancel" else "decline")
+
+    return HostChannel(ask=ask)
+
+
+def _confirmation_answer(params: Mapping[str, Any], digest: str) -> HostAnswer | None:
+    """The user's answer on a modern retry, if this retry answers our own request for these arguments."""
+    if params.get("requestState") != CONFIRM_STATE_PREFIX + digest:
+        return None
+    response = (params.get("inputResponses") or {}).get(CONFIRM_INPUT_KEY)
+    if not isinstance(response, Mapping):
+        return None
+    content = response.get("content") or {}
+    if response.get("action") == "accept" and isinstance(content, Mapping) and content.get("confirm") is True:
+        return "accept"
+    return "cancel" if response.get("action") == "cancel" else "decline"
+
+
+def _input_required(message: str, digest: str) -> dict[str, Any]:
+    """Ask a modern client to have its user confirm, and to retry with the answer."""
+    return {
+        "resultType": "input_required",
+        "inputRequests": {
+            CONFIRM_INPUT_KEY: {
+                "method": "elicitation/create",
+                "params": {"mode": "form", "message": message, "requestedSchema": CONFIRM_SCHEMA},
+            }
+        },
+        "requestState": CONFIRM_STATE_PREFIX + digest,
+    }
 
 
 def _tool_error(problem: ToolProblem, protocol_version: str) -> dict[str, Any]:

@@ -20,9 +20,9 @@ import anyio.to_thread
 
 from governance.approvals import Approval, ApprovalStore, Binding, approval_event
 from governance.audit import AuditStore
-from governance.errors import ApprovalDenied, ApprovalExpired, ApprovalRequired
+from governance.errors import ApprovalDenied, ApprovalExpired, ApprovalRequired, ConfirmationRequested
 from governance.guards._base import CallNext
-from governance.model import Outcome, ToolCall, arguments_digest
+from governance.model import AuditRecord, HostChannel, Outcome, ToolCall, arguments_digest
 from governance.policy import ApprovalGate, Policy
 from governance.redaction import redact
 
@@ -49,6 +49,8 @@ class ApprovalGuard:
             gate = self._policy.default_gate()  # an earlier guard wants a reviewer (e.g. after untrusted content)
         if gate is None:
             return await call_next(call)
+        if gate.confirm == "host" and call.host is not None and call.approval_reason is None:
+            return await self._confirm_in_host(call, call.host, call_next)
         binding = Binding(call.principal, call.server, call.tool, arguments_digest(call.arguments))
         approval = await anyio.to_thread.run_sync(self._live_or_request, binding, call, gate)
         call = replace(call, approval_id=approval.id)
@@ -89,6 +91,39 @@ class ApprovalGuard:
             expires_at=_iso(approval.expires_at),
             call=call,
         )
+
+    async def _confirm_in_host(self, call: ToolCall, host: HostChannel, call_next: CallNext) -> Outcome:
+        """The policy trusts this host to ask its user: a confirmation, recorded as such, not an approval."""
+        message = f"Allow {call.server}.{call.tool} with {redact(dict(call.arguments))}?"
+        answer = host.answer
+        if answer is None and host.ask is not None:
+            answer = await host.ask(message)
+        if answer is None:
+            raise ConfirmationRequested(message, status="confirm_in_host", call=call)
+        await self._audit.append(
+            AuditRecord(
+                time=datetime.now(UTC).isoformat(),
+                phase="approval",
+                method="approvals/confirmed",
+                principal=call.principal,
+                transport=call.transport,
+                server=call.server,
+                tool=call.tool,
+                arguments=redact(dict(call.arguments)),
+                args_digest=arguments_digest(call.arguments),
+                approval_event="confirmed",
+                comment=f"host user answered {answer} (an in-band confirmation, not a reviewer's approval)",
+                outcome="ok" if answer == "accept" else "refused",
+                policy_version=self._policy.version,
+            )
+        )
+        if answer != "accept":
+            raise ApprovalDenied(
+                f"The user declined '{call.tool}' in the host ({answer}). Do not retry; ask them what to do.",
+                status="declined",
+                call=call,
+            )
+        return await call_next(call)
 
     def _live_or_request(self, binding: Binding, call: ToolCall, gate: ApprovalGate) -> Approval:
         return self._approvals.live_or_request(

@@ -40,6 +40,9 @@ tools:
   desk.send_email:
     approval:
       wait_seconds: 30
+  desk.post_update:
+    approval:
+      confirm: host
 """
 
 
@@ -71,6 +74,14 @@ class Desk:
             """Gated, and the caller waits for the decision."""
             self.emails.append(to)
             return "sent"
+
+        self.updates: list[str] = []
+
+        @self.server.tool(annotations=write)
+        def post_update(text: str) -> str:
+            """Gated, but a host the policy trusts may confirm it with its user."""
+            self.updates.append(text)
+            return "posted"
 
 
 @pytest.fixture
@@ -338,3 +349,61 @@ async def test_the_cli_lists_approves_and_refuses_with_clear_errors(tmp_path: Pa
     assert twice.exit_code == 1 and "is approved, not pending" in twice.output
     missing_db = runner.invoke(app, ["approvals", "list", "--db", f"sqlite:///{tmp_path / 'nope.db'}"])
     assert missing_db.exit_code == 2
+
+
+def host_user(answer: bool, asked: list[str]) -> Any:
+    """An elicitation callback standing for the host's user."""
+    from mcp_types import ElicitResult
+
+    async def callback(context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": answer})
+
+    return callback
+
+
+@pytest.mark.requirement("approval.host-confirmation")
+@pytest.mark.parametrize("mode", ERAS)
+async def test_a_trusted_host_confirms_with_its_user_and_the_audit_says_it_was_the_host(
+    mode: str, db: tuple[AuditStore, Policy]
+) -> None:
+    audit, _ = db
+    desk = governed(audit)
+    asked: list[str] = []
+    async with Client(desk.server, mode=mode, elicitation_callback=host_user(True, asked)) as client:
+        result = await client.call_tool("post_update", {"text": "We are back up"})
+    assert not result.is_error, result.content
+    assert desk.updates == ["We are back up"]
+    assert asked and "desk.post_update" in asked[0]
+    confirmations = [r for r in audit_records(audit) if r.approval_event == "confirmed"]
+    assert len(confirmations) == 1
+    assert "not a reviewer" in (confirmations[0].comment or "")
+    assert ApprovalStore(audit.engine).list(None) == []  # no reviewer approval was involved
+
+
+@pytest.mark.requirement("approval.host-confirmation")
+@pytest.mark.parametrize("mode", ERAS)
+async def test_when_the_hosts_user_declines_the_call_does_not_run(mode: str, db: tuple[AuditStore, Policy]) -> None:
+    audit, _ = db
+    desk = governed(audit)
+    async with Client(desk.server, mode=mode, elicitation_callback=host_user(False, [])) as client:
+        result = await client.call_tool("post_update", {"text": "Outage over"})
+    assert result.is_error and result.structured_content is not None
+    assert result.structured_content["error"] == "approval_denied"
+    assert desk.updates == []
+
+
+@pytest.mark.requirement("approval.host-confirmation")
+@pytest.mark.parametrize("mode", ERAS)
+async def test_a_host_that_cannot_ask_its_user_falls_back_to_a_reviewer(
+    mode: str, db: tuple[AuditStore, Policy]
+) -> None:
+    audit, policy = db
+    desk = governed(audit)
+    async with Client(desk.server, mode=mode) as client:  # no elicitation support
+        held = await client.call_tool("post_update", {"text": "Maintenance tonight"})
+        approve(audit, policy, approval_id(held))
+        ran = await client.call_tool("post_update", {"text": "Maintenance tonight"})
+    assert held.structured_content is not None and held.structured_content["status"] == "pending"
+    assert not ran.is_error
+    assert desk.updates == ["Maintenance tonight"]
