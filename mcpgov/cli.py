@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.registered_commands.extend(servers_app.registered_commands)
 app.registered_commands.extend(client_app.registered_commands)
+app.registered_groups.extend(client_app.registered_groups)  # `mcpgov harness ...`
 app.add_typer(audit_app, name="audit")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(policy_app, name="policy")
