@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import cast
-
-from mcp.server.mcpserver import MCPServer
+from typing import TYPE_CHECKING, cast
 
 from servers._config import ServerConfig
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 # name -> "module:factory"; each factory is `(ServerConfig) -> MCPServer`.
 SERVER_FACTORIES: dict[str, str] = {
