@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# requirements.lock pins every transitive version, so a fresh install is reproducible.
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,postgres,redis]'
 	touch $(STAMP)
 
 install: $(STAMP)

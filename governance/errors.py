@@ -12,17 +12,27 @@ tool exists. Configuration errors never reach the wire: they stop start-up or
     ├── ToolProblem                 tool result, isError: true
     │   ├── UnknownTool             unknown or hidden tool (byte-identical answers)
     │   ├── InvalidArguments        schema or policy constraint failed; names the field
-    │   └── ApprovalRequired        a gated call waits for a reviewer (pending; carries the approval id)
-    │       ├── ApprovalDenied      the reviewer (or the host's user) said no; carries the comment
-    │       ├── ApprovalExpired     nobody decided in time
-    │       └── ConfirmationRequested  the host's user is asked in-band (an input-required result)
+    │   ├── ApprovalRequired        a gated call waits for a reviewer (pending; carries the approval id)
+    │   │   ├── ApprovalDenied      the reviewer (or the host's user) said no; carries the comment
+    │   │   ├── ApprovalExpired     nobody decided in time
+    │   │   └── ConfirmationRequested  the host's user is asked in-band (an input-required result)
+    │   ├── LoopDetected            the same call repeated too often in one session: stop, ask a person
+    │   ├── ToolTimedOut            the tool ran past its time limit; a late result is discarded
+    │   └── StaleData               the data is older than the policy allows; names source, as_of, age, limit
     ├── Refusal                     JSON-RPC error
-    │   └── NotAllowed              a non-tool method the principal may not use
+    │   ├── NotAllowed              a non-tool method the principal may not use
+    │   ├── BudgetExhausted         a session or hourly call budget is spent; says when it resets
+    │   └── RateLimited             a rate limit is reached; says when to retry
     ├── AuditUnavailable            JSON-RPC error: the record could not be stored (fail closed)
+    ├── LimitsUnavailable           JSON-RPC error: the shared counters (Redis) are unreachable (fail closed)
     └── DownstreamFailure           the SDK or the tool below governance raised; re-raised as it was
 
     ConfigurationError              start-up / CLI only, never on the wire
     └── PolicyError                 one or more problems, each with file, line and field
+
+An open circuit breaker on a server's upstream (SMTP, HTTP, a database) is not
+governance's: it is `servers._resilience.UpstreamUnavailable`, a tool error
+raised inside the tool, so it reaches the model as an isError result.
 """
 
 from __future__ import annotations
@@ -36,6 +46,9 @@ if TYPE_CHECKING:
 # JSON-RPC codes for refusals, from the implementation-defined server range.
 FORBIDDEN = -32003
 AUDIT_UNAVAILABLE = -32005
+LIMITS_UNAVAILABLE = -32006
+# Budgets and rates: "come back later", distinct from "never" (FORBIDDEN); 429 is HTTP's number for it.
+LIMITED = -32029
 
 
 class GovernanceError(Exception):
@@ -136,6 +149,38 @@ class ConfirmationRequested(ApprovalRequired):
     code = "confirmation_requested"
 
 
+class LoopDetected(ToolProblem):
+    """The same tool with the same arguments came too often from one session."""
+
+    code = "loop_detected"
+
+    def __init__(self, message: str, *, max_repeats: int, window_seconds: float, call: ToolCall | None = None) -> None:
+        super().__init__(message, call=call)
+        self.max_repeats = max_repeats
+        self.window_seconds = window_seconds
+
+    def structured(self) -> dict[str, Any] | None:
+        return {
+            "error": self.code,
+            "max_repeats": self.max_repeats,
+            "window_seconds": self.window_seconds,
+            "message": self.message,
+        }
+
+
+class ToolTimedOut(ToolProblem):
+    """The tool did not finish within its time limit."""
+
+    code = "timeout"
+
+    def __init__(self, message: str, *, timeout_seconds: float, call: ToolCall | None = None) -> None:
+        super().__init__(message, call=call)
+        self.timeout_seconds = timeout_seconds
+
+    def structured(self) -> dict[str, Any] | None:
+        return {"error": self.code, "timeout_seconds": self.timeout_seconds, "message": self.message}
+
+
 class Refusal(GovernanceError):
     """A refusal: a JSON-RPC error, not a tool result."""
 
@@ -148,11 +193,43 @@ class NotAllowed(Refusal):
     code = "not_allowed"
 
 
+class BudgetExhausted(Refusal):
+    """A call budget (per session, or per principal per hour) is spent until it resets."""
+
+    code = "budget_exhausted"
+    rpc_code = LIMITED
+
+    def __init__(self, message: str, *, budget: str, limit: int, resets_at: str, call: ToolCall | None = None) -> None:
+        super().__init__(message, call=call)
+        self.budget = budget
+        self.limit = limit
+        self.resets_at = resets_at
+
+
+class RateLimited(Refusal):
+    """A rate limit (per principal, or per principal and tool) is reached."""
+
+    code = "rate_limited"
+    rpc_code = LIMITED
+
+    def __init__(self, message: str, *, limit: str, retry_after: float, call: ToolCall | None = None) -> None:
+        super().__init__(message, call=call)
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class AuditUnavailable(GovernanceError):
     """The audit record could not be stored, so the request does not run."""
 
     code = "audit_unavailable"
     rpc_code: int = AUDIT_UNAVAILABLE
+
+
+class LimitsUnavailable(GovernanceError):
+    """The shared counters for budgets and rates cannot be reached, so the request does not run."""
+
+    code = "limits_unavailable"
+    rpc_code: int = LIMITS_UNAVAILABLE
 
 
 class DownstreamFailure(GovernanceError):
@@ -198,3 +275,35 @@ class PolicyError(ConfigurationError):
     def __init__(self, problems: list[PolicyProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class StaleData(ToolProblem):
+    """The result's data is older than the policy allows (or has no provenance where it must)."""
+
+    code = "stale_data"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None,
+        as_of: str | None,
+        age_seconds: float | None,
+        max_age_seconds: float | None,
+        call: ToolCall | None = None,
+    ) -> None:
+        super().__init__(message, call=call)
+        self.source = source
+        self.as_of = as_of
+        self.age_seconds = age_seconds
+        self.max_age_seconds = max_age_seconds
+
+    def structured(self) -> dict[str, Any] | None:
+        return {
+            "error": self.code,
+            "source": self.source,
+            "as_of": self.as_of,
+            "age_seconds": self.age_seconds,
+            "max_age_seconds": self.max_age_seconds,
+            "message": self.message,
+        }

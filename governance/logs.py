@@ -10,12 +10,32 @@ from typing import Any
 import orjson
 import structlog
 
-from governance.redaction import redact
+from governance.redaction import redact, redact_text
 
 
 def _redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     # Last line of defence: whatever a caller binds, secrets never reach the log raw.
-    return {key: redact(value, key=key) for key, value in event.items()}
+    # The whole event at once: one scan of its dump, not one per field.
+    redacted: MutableMapping[str, Any] = redact(event)
+    return redacted
+
+
+class _RedactRecords(logging.Filter):
+    """Redacts stdlib log records before any handler formats them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted is not message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+# The SDK logs a failed tool's or resource's error text at INFO ("Tool 'x' failed: ..."),
+# on its own handler, and that text is whatever the tool raised: it may quote a secret.
+# Installed on import, whoever configures structlog or the handlers.
+for _name in ("mcp.server.mcpserver.server",):
+    logging.getLogger(_name).addFilter(_RedactRecords())
 
 
 def _dumps(value: Any, **_: Any) -> str:

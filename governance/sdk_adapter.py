@@ -23,6 +23,7 @@ from governance.approvals import ApprovalStore
 from governance.audit import AuditStore
 from governance.catalog import ToolCatalog
 from governance.errors import ConfirmationRequested, DownstreamFailure, GovernanceError, ToolProblem
+from governance.guards._taint import DatabaseTaintStore, TaintStore
 from governance.model import (
     HostAnswer,
     HostChannel,
@@ -73,6 +74,8 @@ class Governance:
             `anonymous` until authentication is configured).
         transport: How non-HTTP callers are connected (`stdio` or `memory`).
         approvals: Pending and decided approvals; by default in the audit log's database.
+        taints: Who has recently received untrusted content; by default in the audit log's
+            database too, so every server process and replica sees the same.
     """
 
     policy: Policy
@@ -80,11 +83,14 @@ class Governance:
     principal: str = "local"
     transport: Transport = "stdio"
     approvals: ApprovalStore = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    taints: TaintStore = field(default=None)  # type: ignore[assignment]  # set in __post_init__
 
     def __post_init__(self) -> None:
         if self.approvals is None:
             # Approvals live next to the audit log: one database per deployment.
             object.__setattr__(self, "approvals", ApprovalStore(self.audit.engine))
+        if self.taints is None:
+            object.__setattr__(self, "taints", DatabaseTaintStore(self.audit.engine))
 
 
 def _server_version(server: MCPServer) -> str:
@@ -255,6 +261,7 @@ def govern(server: MCPServer, governance: Governance) -> MCPServer:
         governance.audit,
         governance.approvals,
         server_version=_server_version(server),
+        taints=governance.taints,
     )
     server.middleware.append(GovernanceMiddleware(governance, catalog, pipeline))
     return server

@@ -1,11 +1,14 @@
 """Helpers for testing code that runs behind governance (shipped, like structlog's capture_logs).
 
 `governed_server` builds a governed copy of any `MCPServer` with a policy from
-YAML text and a throwaway audit store; `audit_records` reads back what it wrote.
+YAML text and a throwaway audit store; `audit_records` reads back what it wrote;
+`fake_clock` moves the limits guard's time (budgets, loop windows) without sleeping.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
@@ -37,3 +40,33 @@ def governed_server(
 def audit_records(audit: AuditStore) -> list[AuditRecord]:
     """Every record in the store, oldest first."""
     return [stored.record for stored in audit.iter_records()]
+
+
+class FakeClock:
+    """A wall clock (seconds since the epoch) that moves only when told to."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by `seconds`."""
+        self.now += seconds
+
+
+@contextmanager
+def fake_clock(start: float = 1_785_000_000.0) -> Iterator[FakeClock]:
+    """Run the limits guard's budgets and loop windows on a `FakeClock` for the duration.
+
+    Rate limits keep the `limits` library's own clock; test them within one window.
+    """
+    from governance.guards.limits import set_clock
+
+    clock = FakeClock(start)
+    previous = set_clock(clock)
+    try:
+        yield clock
+    finally:
+        set_clock(previous)

@@ -47,4 +47,4 @@ def build_server(name: str, config: ServerConfig) -> MCPServer:
         raise UnknownServerError(f"unknown server {name!r}; the suite has: {known}")
     module_name, _, attribute = target.partition(":")
     factory = getattr(importlib.import_module(module_name), attribute)
-    return cast(Callable[[ServerConfig], MCPServer], factory)(config)
+    return cast("Callable[[ServerConfig], MCPServer]", factory)(config)

@@ -54,14 +54,16 @@ class RunningServer:
         return f"{self.base_url}/mcp/{server}"
 
 
-def start_http(tmp_path: Path, *names: str, options: Sequence[str] = ()) -> RunningServer:
+def start_http(
+    tmp_path: Path, *names: str, options: Sequence[str] = (), policy: Path = EXAMPLE_POLICY
+) -> RunningServer:
     """Start the HTTP gateway serving `names` and wait (with a deadline) until /healthz answers."""
     port = free_port()
     state_dir = tmp_path / "state"
     log = (tmp_path / "server.log").open("wb")
     command = mcpgov_command(
         "serve", "--transport", "http", "--port", str(port), "--state-dir", str(state_dir),
-        "--policy", str(EXAMPLE_POLICY), *options, *names,
+        "--policy", str(policy), *options, *names,
     )  # fmt: skip
     process = subprocess.Popen(command, stdout=log, stderr=log, env={**os.environ})
     base = f"http://127.0.0.1:{port}"

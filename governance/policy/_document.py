@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from governance.errors import PolicyError, PolicyProblem
 
@@ -172,12 +181,27 @@ class RecencyRule(_Strict):
     require_provenance: bool = Field(default=False, description="a result without provenance counts as stale")
 
 
+def _rate(text: str) -> str:
+    # Checked here so `mcpgov policy check` catches a bad rate, not the first server start. Imported
+    # here: `limits` takes tens of milliseconds to import, and most CLI commands never need it.
+    import limits
+
+    try:
+        limits.parse(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a rate; write '120/minute', '10/second' or '1000 per hour'") from None
+    return text
+
+
+Rate = Annotated[str, AfterValidator(_rate)]
+
+
 class ToolLimits(_Strict):
     """Per-tool limits on top of the deployment's."""
 
     timeout: Seconds | None = None
     max_result_bytes: int | None = Field(default=None, ge=1)
-    rate: str | None = Field(default=None, description="a `limits` rate, e.g. '30/minute'")
+    rate: Rate | None = Field(default=None, description="a `limits` rate, e.g. '30/minute'")
 
 
 class LoopDetection(_Strict):
@@ -190,9 +214,16 @@ class LoopDetection(_Strict):
 class RateLimits(_Strict):
     """Rates in the `limits` library's notation ('120/minute'); shared through Redis when `storage` says so."""
 
-    per_principal: str = "120/minute"
-    per_tool: str | None = None
+    per_principal: Rate = "120/minute"
+    per_tool: Rate | None = None
     storage: str = Field(default="memory://", description="memory:// or redis://host:port/db")
+
+    @field_validator("storage")
+    @classmethod
+    def _storage_scheme(cls, storage: str) -> str:
+        if not storage.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError(f"{storage!r} is not a limits storage; write 'memory://' or 'redis://host:port/db'")
+        return storage
 
 
 class Limits(_Strict):

@@ -3,6 +3,9 @@
 A build writes a temporary file next to the target and renames it into place, so a crash or a
 concurrent start never leaves a half-built ``analytics.db``: readers see the old file or the new
 one. A file that cannot be read, or that an older generator built, is rebuilt.
+
+Reads go through the database's circuit breaker (`DemoDatabase.breaker`) and are retried with
+backoff when SQLite cannot open or read the file; a query's own errors count for neither.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from servers._resilience import Breaker, is_sqlite_trouble, read_method
 from servers.analytics._demo import DATA_END, DATA_START, GENERATOR_VERSION, SEED, generate
 from servers.analytics._schema import DDL, METADATA_TABLE
 
@@ -76,6 +80,7 @@ class DemoDatabase:
     def __init__(self, path: Path, built_at: datetime) -> None:
         self.path = path
         self.built_at = built_at
+        self.breaker = Breaker("the analytics database", is_failure=is_sqlite_trouble)
 
     @classmethod
     def ensure(cls, data_dir: Path, *, clock: Callable[[], datetime]) -> DemoDatabase:
@@ -93,6 +98,7 @@ class DemoDatabase:
             _build(path, built_at)
         return cls(path, built_at)
 
+    @read_method(retry_on=sqlite3.OperationalError)
     def tables(self) -> list[str]:
         """Names of the tables in the file, metadata excluded."""
         with _reading(self.path) as connection:
@@ -103,6 +109,7 @@ class DemoDatabase:
             ).fetchall()
         return [str(name) for (name,) in rows]
 
+    @read_method(retry_on=sqlite3.OperationalError)
     def table_info(self, name: str) -> TableInfo:
         """Columns and row count of `name`, which the caller has already checked is a real table."""
         quoted = '"' + name.replace('"', '""') + '"'

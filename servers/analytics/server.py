@@ -11,6 +11,7 @@ database was built.
 # its annotation must be evaluated where it is written, inside build_server.
 
 import re
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -217,14 +218,18 @@ def build_server(
                 f"the tables are: {', '.join(settings.allowed_tables)}."
             )
         try:
-            found = execute_read_query(
-                database.path,
-                sql,
-                allowed_tables=allowed,
-                cte_names=checked.ctes,
-                max_rows=max_rows,
-                timeout_seconds=settings.query_timeout_seconds,
-                max_result_bytes=settings.max_result_bytes,
+            # A read: through the database's breaker, retried if SQLite cannot open the file.
+            found = database.breaker.read(
+                lambda: execute_read_query(
+                    database.path,
+                    sql,
+                    allowed_tables=allowed,
+                    cte_names=checked.ctes,
+                    max_rows=max_rows,
+                    timeout_seconds=settings.query_timeout_seconds,
+                    max_result_bytes=settings.max_result_bytes,
+                ),
+                retry_on=sqlite3.OperationalError,
             )
         except QueryFailed as error:
             raise ToolError(str(error)) from None

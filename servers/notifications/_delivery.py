@@ -12,6 +12,11 @@ Each transport reports one of three outcomes, and only says ``delivered`` past i
   reset and nothing is sent: a message never reaches only some of its recipients.
 
 Errors carry the SMTP code and the server's text, never credentials.
+
+A circuit breaker (`servers._resilience`) watches the SMTP server: a connection that fails or
+breaks, a timeout, or a 421 ("service not available") counts against it; refused recipients or
+content do not. Once open, a send fails at once, nothing sent, saying for how long it stays open.
+Sends are never retried here: a retry is the caller's, under its idempotency key.
 """
 
 from __future__ import annotations
@@ -28,12 +33,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal, Protocol
 
+from servers._resilience import Breaker, UpstreamUnavailable
 from servers.notifications._models import Transport
 from servers.notifications._settings import NotificationsSettings
 
 __all__ = ["Delivery", "DeliveryOutcome", "OutboxDelivery", "SmtpDelivery"]
 
 _ACCEPTED_RCPT = (250, 251)
+_SERVICE_NOT_AVAILABLE = 421  # the server is closing the channel: it, not the message, is the problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +49,16 @@ class DeliveryOutcome:
 
     status: Literal["delivered", "failed", "unknown"]
     error: str | None = None
+    # The server, not the message, failed (it is down, hung up, or said 421): counts against its breaker.
+    upstream_down: bool = False
+
+
+class _UpstreamDown(Exception):
+    """Carries a delivery outcome through the breaker as the failure it counts."""
+
+    def __init__(self, outcome: DeliveryOutcome) -> None:
+        super().__init__(outcome.error)
+        self.outcome = outcome
 
 
 class Delivery(Protocol):
@@ -102,14 +119,27 @@ class SmtpDelivery:
 
     name: Transport = "smtp"
 
-    def __init__(self, settings: NotificationsSettings) -> None:
-        """Use the SMTP server, security and credentials in ``settings``."""
+    def __init__(self, settings: NotificationsSettings, breaker: Breaker | None = None) -> None:
+        """Use the SMTP server, security and credentials in ``settings``, behind ``breaker`` (a default one)."""
         self._settings = settings
+        self.breaker = breaker or Breaker(f"SMTP server {settings.smtp_host}:{settings.smtp_port}")
 
     def deliver(
         self, message: EmailMessage, *, message_id: str, sender: str, recipients: Sequence[str]
     ) -> DeliveryOutcome:
         """Run one SMTP transaction for ``message``; see the module docstring for the outcomes."""
+        try:
+            with self.breaker.guard():
+                outcome = self._send(message, sender=sender, recipients=recipients)
+                if outcome.upstream_down:
+                    raise _UpstreamDown(outcome)
+        except UpstreamUnavailable as open_circuit:
+            return DeliveryOutcome("failed", str(open_circuit), upstream_down=True)
+        except _UpstreamDown as down:
+            return down.outcome
+        return outcome
+
+    def _send(self, message: EmailMessage, *, sender: str, recipients: Sequence[str]) -> DeliveryOutcome:
         settings = self._settings
         where = f"{settings.smtp_host}:{settings.smtp_port}"
         # The ledger's lease outlasts this send only if DATA starts early enough to finish within it
@@ -118,42 +148,61 @@ class SmtpDelivery:
         try:
             smtp = self._connect()
         except (OSError, smtplib.SMTPException) as error:
-            return DeliveryOutcome("failed", f"Could not connect to the SMTP server {where}: {_describe(error)}")
+            return DeliveryOutcome(
+                "failed", f"Could not connect to the SMTP server {where}: {_describe(error)}", upstream_down=True
+            )
         try:
             try:
                 self._prepare(smtp)
                 code, reply = smtp.mail(sender)
                 if code != 250:
-                    return DeliveryOutcome("failed", f"The SMTP server refused the sender: {_reply(code, reply)}")
-                refused = []
+                    return DeliveryOutcome(
+                        "failed",
+                        f"The SMTP server refused the sender: {_reply(code, reply)}",
+                        upstream_down=code == _SERVICE_NOT_AVAILABLE,
+                    )
+                refused, down = [], False
                 for recipient in recipients:
                     code, reply = smtp.rcpt(recipient)
                     if code not in _ACCEPTED_RCPT:
                         refused.append(f"{recipient} ({_reply(code, reply)})")
+                        down = down or code == _SERVICE_NOT_AVAILABLE
                 if refused:
                     smtp.rset()
                     return DeliveryOutcome(
                         "failed",
                         "The SMTP server refused recipients, so the message was sent to no one: " + "; ".join(refused),
+                        upstream_down=down,
                     )
                 if time.monotonic() > latest_data_start:
                     smtp.rset()
-                    return DeliveryOutcome("failed", f"The SMTP server {where} was too slow; nothing was sent.")
+                    return DeliveryOutcome(
+                        "failed", f"The SMTP server {where} was too slow; nothing was sent.", upstream_down=True
+                    )
             except (OSError, smtplib.SMTPException) as error:
-                return DeliveryOutcome("failed", f"SMTP delivery to {where} failed: {_describe(error)}")
+                return DeliveryOutcome(
+                    "failed", f"SMTP delivery to {where} failed: {_describe(error)}", upstream_down=_is_down(error)
+                )
             try:
                 code, reply = smtp.data(message.as_bytes())
             except smtplib.SMTPDataError as error:  # refused DATA itself: the message was not sent
-                return DeliveryOutcome("failed", f"The SMTP server refused the message: {_describe(error)}")
+                return DeliveryOutcome(
+                    "failed", f"The SMTP server refused the message: {_describe(error)}", upstream_down=_is_down(error)
+                )
             except (OSError, smtplib.SMTPException) as error:
                 return DeliveryOutcome(
                     "unknown",
                     f"The connection to {where} failed after the message was sent and before the server "
                     f"answered ({_describe(error)}); it may or may not have been accepted. It is not "
                     f"re-sent automatically; search the mail server's log for Message-ID {message['Message-ID']}.",
+                    upstream_down=True,
                 )
             if code != 250:
-                return DeliveryOutcome("failed", f"The SMTP server refused the message: {_reply(code, reply)}")
+                return DeliveryOutcome(
+                    "failed",
+                    f"The SMTP server refused the message: {_reply(code, reply)}",
+                    upstream_down=code == _SERVICE_NOT_AVAILABLE,
+                )
             return DeliveryOutcome("delivered")
         finally:
             _quit(smtp)
@@ -205,6 +254,13 @@ def _sync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(descriptor)
+
+
+def _is_down(error: BaseException) -> bool:
+    """The connection failed or the server said it is not available; a refusal of this message is not that."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == _SERVICE_NOT_AVAILABLE
+    return isinstance(error, OSError | smtplib.SMTPServerDisconnected)
 
 
 def _reply(code: int, reply: bytes | str) -> str:

@@ -2,6 +2,9 @@
 
 Every write runs in a single database transaction, at most once per idempotency key (see
 `servers.tickets._idempotency`): a refusal or a crash halfway leaves nothing behind.
+
+Every call goes through the database's circuit breaker (`servers._resilience`); reads are retried
+with backoff when the connection fails, writes never are.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
+from servers._resilience import DATABASE_CONNECTION_ERRORS, Breaker, is_database_trouble, read_method
 from servers.tickets._db import create_store_engine, read_session
 from servers.tickets._idempotency import Written, run_write
 from servers.tickets._models import (
@@ -35,6 +40,7 @@ __all__ = ["UNASSIGNED", "NewTicket", "TicketStore"]
 UNASSIGNED = "unassigned"
 _MAX_WORDS = 10
 Clock = Callable[[], datetime]
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def utc_now() -> datetime:
@@ -63,6 +69,7 @@ class TicketStore:
         """Use the tickets tables in ``engine`` (see `open` to create and seed them)."""
         self._engine = engine
         self._clock = clock
+        self.breaker = Breaker("the tickets database", is_failure=is_database_trouble)
 
     @classmethod
     def open(cls, url: str, *, seed: bool = True, clock: Clock = utc_now) -> TicketStore:
@@ -95,6 +102,7 @@ class TicketStore:
 
     # -- reads ---------------------------------------------------------------------------------
 
+    @read_method(retry_on=DATABASE_CONNECTION_ERRORS)
     def search(
         self,
         *,
@@ -145,6 +153,7 @@ class TicketStore:
             found = TicketList(tickets=[_summary(row) for row in rows], total_matching=total)
         return found, as_of
 
+    @read_method(retry_on=DATABASE_CONNECTION_ERRORS)
     def get(self, ticket_id: int) -> tuple[TicketDetail, datetime]:
         """One ticket with its comments, and when that was true.
 
@@ -173,9 +182,7 @@ class TicketStore:
             session.flush()
             return TicketCreated(ticket=_detail(session, ticket))
 
-        return run_write(
-            self._engine, self._clock, "create_ticket", _fields(new), idempotency_key, create, TicketCreated
-        )
+        return self._write("create_ticket", _fields(new), idempotency_key, create, TicketCreated)
 
     def add_comment(
         self, ticket_id: int, body: str, *, author: str, internal: bool = False, idempotency_key: str | None = None
@@ -200,7 +207,7 @@ class TicketStore:
             )
 
         arguments = {"ticket_id": ticket_id, "body": body, "author": author, "internal": internal}
-        return run_write(self._engine, self._clock, "add_comment", arguments, idempotency_key, comment, CommentAdded)
+        return self._write("add_comment", arguments, idempotency_key, comment, CommentAdded)
 
     def update_status(
         self,
@@ -240,7 +247,7 @@ class TicketStore:
             )
 
         arguments = {"ticket_id": ticket_id, "status": status, "author": author, "note": note}
-        return run_write(self._engine, self._clock, "update_status", arguments, idempotency_key, change, StatusChanged)
+        return self._write("update_status", arguments, idempotency_key, change, StatusChanged)
 
     def assign(
         self, ticket_id: int, assignee: str | None, *, idempotency_key: str | None = None
@@ -272,11 +279,20 @@ class TicketStore:
             )
 
         arguments = {"ticket_id": ticket_id, "assignee": assignee}
-        return run_write(
-            self._engine, self._clock, "assign_ticket", arguments, idempotency_key, assign, AssignmentChanged
-        )
+        return self._write("assign_ticket", arguments, idempotency_key, assign, AssignmentChanged)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _write(
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        key: str | None,
+        action: Callable[[Session, datetime], Model],
+        model: type[Model],
+    ) -> Written[Model]:
+        # Through the breaker, once: a write that failed may have committed, so it is never retried here.
+        return self.breaker.call(lambda: run_write(self._engine, self._clock, tool, arguments, key, action, model))
 
     def _ticket(self, session: Session, ticket_id: int, *, for_update: bool = False) -> TicketRow:
         # FOR UPDATE: on PostgreSQL two concurrent status changes are serialized on the row;

@@ -1,4 +1,10 @@
-"""One fetch: check, pin, request, follow redirects by hand, read under a cap, all under one deadline."""
+"""One fetch: check, pin, request, follow redirects by hand, read under a cap, all under one deadline.
+
+Each request goes through its host's circuit breaker (`servers._resilience`): a host whose
+connections keep failing or timing out is refused at once for a while, without holding up
+fetches from other hosts. A GET is a read, so a connection that fails or times out is retried
+with backoff (stamina), within the fetch's deadline.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from email.utils import parsedate_to_datetime
 
 import anyio
 import httpx2
+import stamina
 
+from servers._resilience import BreakerGroup
 from servers.web_fetch._body import decode_text, read_capped
 from servers.web_fetch._errors import FetchError
 from servers.web_fetch._extract import html_to_text_isolated
@@ -19,6 +27,13 @@ from servers.web_fetch._transport import PinnedTransport, verifying_context
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript", "application/rss+xml"})
+# Worth another try: the connection, not the request, failed (a refused URL or a 404 is not retried).
+_TRANSIENT = (httpx2.NetworkError, httpx2.TimeoutException, httpx2.RemoteProtocolError)
+_ATTEMPTS = 3
+
+
+def _host_is_failing(error: BaseException) -> bool:
+    return isinstance(error, httpx2.TransportError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +62,7 @@ class Fetcher:
         # Loading CA certificates takes tens of milliseconds: once per server, not per fetch.
         ca_file = None if settings.ca_file is None else str(settings.ca_file)
         self._ssl_context = verifying_context(ca_file)
+        self._hosts = BreakerGroup(lambda host: f"web server {host}", is_failure=_host_is_failing)
 
     async def fetch(self, url: str, max_bytes: int) -> FetchedPage:
         """GET `url` (following up to `max_redirects` redirects, each checked) and return its text.
@@ -89,7 +105,7 @@ class Fetcher:
                 target = await self._policy.check(next_url)
                 transport.pin(target)
                 request = client.build_request("GET", target.url)
-                response = await client.send(request, stream=True)
+                response = await self._send(client, request, target)
                 try:
                     location = response.headers.get("location")
                     if response.status_code not in _REDIRECTS or not location:
@@ -105,6 +121,16 @@ class Fetcher:
                     redirects.append(str(target.url))
                 finally:
                     await response.aclose()
+
+    async def _send(self, client: httpx2.AsyncClient, request: httpx2.Request, target: Target) -> httpx2.Response:
+        breaker = self._hosts[target.host]
+        retries = stamina.retry_context(
+            on=_TRANSIENT, attempts=_ATTEMPTS, timeout=self._settings.timeout_seconds, wait_initial=0.1, wait_max=1.0
+        )
+        async for attempt in retries:
+            with attempt, breaker.guard():
+                return await client.send(request, stream=True)
+        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
 
     async def _page(
         self, target: Target, response: httpx2.Response, max_bytes: int, redirects: tuple[str, ...]

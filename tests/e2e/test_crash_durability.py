@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client
-from processes import start_http
+from processes import EXAMPLE_POLICY, start_http
 
 from governance.audit import AuditStore, verify_chain
 
@@ -19,7 +19,10 @@ KILL_AFTER = 150
 
 @pytest.mark.requirement("audit.durable-before-result")
 async def test_a_killed_server_loses_no_record_of_a_call_whose_result_was_returned(tmp_path: Path) -> None:
-    server = start_http(tmp_path, "knowledge_base")
+    # The example policy's rate limit (120/minute) would refuse this load before the kill.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(EXAMPLE_POLICY.read_text() + "limits:\n  rate: {per_principal: 100000/minute}\n")
+    server = start_http(tmp_path, "knowledge_base", policy=policy)
     returned: list[str] = []
     killed = anyio.Event()
 

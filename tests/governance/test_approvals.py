@@ -407,3 +407,20 @@ async def test_a_host_that_cannot_ask_its_user_falls_back_to_a_reviewer(
     assert held.structured_content is not None and held.structured_content["status"] == "pending"
     assert not ran.is_error
     assert desk.updates == ["Maintenance tonight"]
+
+
+@pytest.mark.requirement("limits.loop-detection")
+async def test_asking_again_about_a_pending_approval_is_not_a_loop(tmp_path: Path) -> None:
+    audit = open_audit(tmp_path)
+    policy_text = POLICY + "limits:\n  loop: {max_repeats: 2, window: 10m}\n"
+    desk = Desk()
+    governed_server(desk.server, policy_text, audit, principal="alice")
+    arguments = {"order_id": 12, "cents": 99}
+    async with Client(desk.server) as client:
+        polls = [await client.call_tool("refund", arguments) for _ in range(5)]
+        approve(audit, Policy.from_text(policy_text), approval_id(polls[0]))
+        ran = await client.call_tool("refund", arguments)
+    assert {approval_id(p) for p in polls} == {approval_id(polls[0])}
+    assert not ran.is_error, ran.content
+    assert desk.refunds == [(12, 99)]
+    audit.close()

@@ -47,6 +47,9 @@ roles:
     allow: ["notifications.*"]
 tools:
   notifications.send_email: {approval: never}
+# Some tests repeat one keyed send on purpose, six at once: more than the default loop threshold (5).
+limits:
+  loop: {max_repeats: 10}
 """
 MESSAGE = {
     "to": ["olivia@mapleandrye.example"],

@@ -31,6 +31,8 @@ WRITES = ("create_ticket", "add_comment", "update_status", "assign_ticket")
 POLICY = "principals:\n  alice: {roles: [agent]}\nroles:\n  agent:\n    allow: ['tickets.*']\ntools:\n" + "".join(
     f"  tickets.{tool}: {{approval: never}}\n" for tool in WRITES
 )
+# Some tests repeat one keyed write on purpose, six at once: more than the default loop threshold (5).
+POLICY += "limits:\n  loop: {max_repeats: 10}\n"
 FOLLOW_UP = {
     "subject": "Check the refund landed for INV-2026-4821",
     "description": "Customer was refunded $129.00 on Nov 18; confirm with them it arrived.",
