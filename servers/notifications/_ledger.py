@@ -35,9 +35,9 @@ from sqlalchemy import Engine, Table, Text, and_, func, not_, or_, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
+from servers._sql import UtcDateTime, create_store_engine, read_session, write_session
 from servers.notifications._addresses import MessageRuleError
 from servers.notifications._compose import Draft
-from servers.notifications._db import UtcDateTime, create_store_engine, read_session, write_session
 from servers.notifications._models import DeliveryStatus, OutboxEntry, Transport
 
 __all__ = ["Ledger", "MessageRow"]
@@ -88,7 +88,7 @@ class Ledger:
     @classmethod
     def open(cls, url: str) -> Ledger:
         """Open the ledger at ``url`` (any SQLAlchemy URL), creating its table if missing."""
-        engine = create_store_engine(url)
+        engine = create_store_engine(url, store="the notifications ledger")
         for attempt in range(3):
             try:
                 SQLModel.metadata.create_all(engine, tables=[_TABLE])

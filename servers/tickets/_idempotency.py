@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from servers.tickets._db import write_session
+from servers._sql import write_session
 from servers.tickets._tables import IdempotencyRow
 from servers.tickets._workflow import TicketRuleError
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from servers.tickets._db import write_session
+from servers._sql import write_session
 from servers.tickets._seed_data import (
     AGENTS,
     CUSTOMERS,

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
 from servers._resilience import DATABASE_CONNECTION_ERRORS, Breaker, is_database_trouble, read_method
-from servers.tickets._db import create_store_engine, read_session
+from servers._sql import create_store_engine, read_session
 from servers.tickets._idempotency import Written, run_write
 from servers.tickets._models import (
     AssignmentChanged,
@@ -78,7 +78,7 @@ class TicketStore:
         Raises:
             StoreConfigurationError: ``url`` is an in-memory SQLite database.
         """
-        store = cls(create_store_engine(url), clock=clock)
+        store = cls(create_store_engine(url, store="the tickets store"), clock=clock)
         create_tables(store._engine)
         if seed:
             store.seed_if_empty()

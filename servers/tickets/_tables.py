@@ -9,7 +9,7 @@ from sqlalchemy import Engine, Table, Text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Field, SQLModel
 
-from servers.tickets._db import UtcDateTime
+from servers._sql import UtcDateTime
 
 __all__ = ["AgentRow", "CommentRow", "IdempotencyRow", "SeedRow", "TicketRow", "create_tables"]
 

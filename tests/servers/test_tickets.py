@@ -18,8 +18,8 @@ from governance.audit import AuditStore
 from governance.provenance import read_provenance
 from governance.testing import audit_records, governed_server, open_audit
 from servers._config import ServerConfig
+from servers._sql import StoreConfigurationError
 from servers.tickets import TicketsSettings, build_server
-from servers.tickets._db import StoreConfigurationError
 from servers.tickets._seed import generate_tickets
 from servers.tickets._workflow import TicketRuleError, check_transition
 

@@ -1,7 +1,8 @@
-"""The notifications ledger: an engine for any SQLAlchemy URL, SQLite tuned for several writers.
+"""Databases for the servers that keep a store (tickets, the notifications ledger).
 
-Tables are prefixed ``notifications_`` so the store can share one database with the audit log and the
-other servers. Only this package's tables are ever created (`create_tables`), never the whole
+An engine for any SQLAlchemy URL, SQLite tuned for several writers. Each server
+prefixes its tables (``tickets_``, ``notifications_``) so stores can share one
+database with the audit log, and creates only its own tables, never the whole
 SQLModel metadata, which also holds other packages' tables.
 """
 
@@ -20,7 +21,7 @@ from sqlmodel import Session
 
 __all__ = ["StoreConfigurationError", "UtcDateTime", "create_store_engine", "read_session", "write_session"]
 
-_WRITE_OPTION = "mcpgov_notifications_write"
+_WRITE_OPTION = "mcpgov_store_write"
 BUSY_TIMEOUT_MS = 10_000
 
 
@@ -38,7 +39,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("the notifications ledger takes timezone-aware datetimes only")
+            raise ValueError("the store takes timezone-aware datetimes only")
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -47,11 +48,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_store_engine(url: str) -> Engine:
-    """An engine for the notifications tables at ``url``.
+def create_store_engine(url: str, *, store: str) -> Engine:
+    """An engine for a server's tables at ``url``.
 
     Args:
         url: ``sqlite:///PATH`` (the directory is created) or any other SQLAlchemy URL.
+        store: What the store is, for messages ("the tickets store").
 
     Raises:
         StoreConfigurationError: ``url`` is in-memory SQLite, which each pooled connection would
@@ -62,9 +64,7 @@ def create_store_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     database = parsed.database
     if not database or database == ":memory:" or database.startswith("file:"):
-        raise StoreConfigurationError(
-            "the notifications ledger needs a SQLite file, not an in-memory database; use sqlite:///PATH"
-        )
+        raise StoreConfigurationError(f"{store} needs a SQLite file, not an in-memory database; use sqlite:///PATH")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed)
     event.listen(engine, "connect", _configure_sqlite_connection)
@@ -102,7 +102,7 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_sqlite_transaction(conn: Connection) -> None:
     # A write takes the write lock at its first statement: a deferred transaction that reads
-    # (the idempotency key, a message's status) and then upgrades to write would fail with
+    # (an idempotency key, a row's status) and then upgrades to write would fail with
     # SQLITE_BUSY, without waiting, if another writer committed in between.
     if conn.get_execution_options().get(_WRITE_OPTION):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
