@@ -6,11 +6,13 @@ and one name in `scenario_model.CallExpectation`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import json
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from client_harness.outcomes import ToolOutcome
-from client_harness.scenario_model import CallExpectation, CallStep, ListStep
+from client_harness.scenario_model import AuditStep, CallExpectation, CallStep, ListStep
+from governance.errors import LIMITED
 
 
 def _got(outcome: ToolOutcome) -> str:
@@ -48,6 +50,16 @@ def _redacted(outcome: ToolOutcome) -> str | None:
     return None if outcome.redacted else f"expected [REDACTED] in the result; {_got(outcome)}"
 
 
+def _loop(outcome: ToolOutcome) -> str | None:
+    return None if outcome.kind == "loop" else f"expected the call to be refused as a loop; {_got(outcome)}"
+
+
+def _limited(outcome: ToolOutcome) -> str | None:
+    if outcome.kind == "limited":
+        return None
+    return f"expected a rate-limit or budget refusal (JSON-RPC {LIMITED}); {_got(outcome)}"
+
+
 def _error(outcome: ToolOutcome) -> str | None:
     return None if outcome.is_error else f"expected an error; {_got(outcome)}"
 
@@ -58,6 +70,8 @@ OUTCOME_CHECKS: dict[CallExpectation, Callable[[ToolOutcome], str | None]] = {
     "approval_pending": _approval_pending,
     "approval_denied": _approval_denied,
     "stale": _stale,
+    "loop": _loop,
+    "limited": _limited,
     "redacted": _redacted,
     "error": _error,
 }
@@ -73,8 +87,14 @@ def check_call(step: CallStep, outcome: ToolOutcome) -> list[str]:
             failures.append(f"expected the error to contain {step.error_contains!r}; {_got(outcome)}")
     if step.text_contains is not None and step.text_contains.lower() not in outcome.text.lower():
         failures.append(f"expected the result text to contain {step.text_contains!r}; {_got(outcome)}")
+    if step.lacks is not None and step.lacks.lower() in _everything(outcome).lower():
+        failures.append(f"expected {step.lacks!r} nowhere in what came back; {_got(outcome)}")
     if step.result is not None and not outcome.is_error:
         mismatch = subset_mismatch(step.result, outcome.structured, "result")
+        if mismatch:
+            failures.append(mismatch)
+    if step.meta is not None:
+        mismatch = meta_mismatch(step.meta, outcome.meta or {})
         if mismatch:
             failures.append(mismatch)
     if step.save_as is not None and step.expectation == "approval_pending" and outcome.approval is not None:
@@ -83,6 +103,18 @@ def check_call(step: CallStep, outcome: ToolOutcome) -> list[str]:
                 f"cannot save the approval as {step.save_as!r}: the result has no approval_id "
                 f"(structured content: {dict(outcome.structured or {})})"
             )
+    return failures
+
+
+def check_records(step: AuditStep, records: Sequence[Mapping[str, Any]], exported: str) -> list[str]:
+    """Every way the audit log (its records, and their export as text) falls short of `step`."""
+    failures = []
+    if step.contains:
+        mismatch = subset_mismatch(step.contains, list(records), "records")
+        if mismatch:
+            failures.append(f"{mismatch} (among {len(records)} records)")
+    if step.lacks is not None and step.lacks.lower() in exported.lower():
+        failures.append(f"expected {step.lacks!r} in no audit record; it is there")
     return failures
 
 
@@ -96,6 +128,21 @@ def check_listing(step: ListStep, names: Collection[str]) -> list[str]:
     if shown:
         failures.append(f"expected {shown} to be hidden, but they are listed")
     return failures
+
+
+def meta_mismatch(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> str | None:
+    """Where the result's `_meta` fails `expected`: each entry matches as in `subset_mismatch`; None must be absent."""
+    for key, value in expected.items():
+        if value is None:
+            if actual.get(key) is not None:
+                return f"meta.{key}: expected no such entry, got {_short(actual[key])}"
+        elif key not in actual:
+            return f"meta.{key}: missing (keys: {sorted(actual)})"
+        else:
+            mismatch = subset_mismatch(value, actual[key], f"meta.{key}")
+            if mismatch:
+                return mismatch
+    return None
 
 
 def subset_mismatch(expected: Any, actual: Any, path: str) -> str | None:
@@ -130,6 +177,12 @@ def subset_mismatch(expected: Any, actual: Any, path: str) -> str | None:
     if expected != actual or (type(expected) is not type(actual) and not _numbers(expected, actual)):
         return f"{path}: expected {_short(expected)}, got {_short(actual)}"
     return None
+
+
+def _everything(outcome: ToolOutcome) -> str:
+    """What the caller got back, as one text: the text blocks, the structured content and `_meta`."""
+    dump = [json.dumps(part or {}, ensure_ascii=False, default=str) for part in (outcome.structured, outcome.meta)]
+    return "\n".join([outcome.text, *dump])
 
 
 def _numbers(a: Any, b: Any) -> bool:

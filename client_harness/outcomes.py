@@ -10,6 +10,9 @@ hidden tool answers exactly like an unknown one, and problems the model can fix 
 - ``approval_pending``: held for a reviewer (see `client_harness.approvals`);
 - ``approval_denied``: a reviewer denied it; the text carries their comment;
 - ``stale``: refused because the data is too old;
+- ``loop``: refused because the same call was repeated too often (the agent should stop);
+- ``limited``: a JSON-RPC refusal for a rate limit or a spent call budget ("come back later",
+  where ``denied`` is "never");
 - ``error``: any other error result (bad arguments, the tool's own failure).
 """
 
@@ -24,11 +27,13 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
 from client_harness.approvals import ApprovalState, approval_state
+from governance.errors import LIMITED
 
-OutcomeKind = Literal["allowed", "denied", "approval_pending", "approval_denied", "stale", "error"]
+OutcomeKind = Literal["allowed", "denied", "approval_pending", "approval_denied", "stale", "loop", "limited", "error"]
 REDACTED = "[REDACTED]"
 STALE_META = "mcpgov/stale"
 UNKNOWN_TOOL = "Unknown tool:"
+LOOP_ERROR = "loop_detected"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,8 @@ class ToolOutcome:
             body["approval"] = {"id": self.approval.approval_id, "status": self.approval.status}
         if self.stale:
             body["stale"] = True
+        if self.meta:
+            body["meta"] = dict(self.meta)
         return body
 
 
@@ -81,6 +88,8 @@ def from_result(result: CallToolResult) -> ToolOutcome:
         kind = "approval_denied"
     elif text.startswith(UNKNOWN_TOOL):
         kind = "denied"
+    elif (structured or {}).get("error") == LOOP_ERROR:
+        kind = "loop"
     elif stale:
         kind = "stale"
     else:
@@ -89,8 +98,9 @@ def from_result(result: CallToolResult) -> ToolOutcome:
 
 
 def from_rpc_error(error: MCPError) -> ToolOutcome:
-    """Classify a JSON-RPC error answer: a refusal."""
-    return ToolOutcome("denied", error.error.message, rpc_code=error.error.code)
+    """Classify a JSON-RPC error answer: a refusal, `limited` when it is a rate or budget's."""
+    kind: OutcomeKind = "limited" if error.error.code == LIMITED else "denied"
+    return ToolOutcome(kind, error.error.message, rpc_code=error.error.code)
 
 
 def result_text(result: CallToolResult) -> str:
@@ -110,4 +120,4 @@ def _is_stale(result: CallToolResult, text: str) -> bool:
         return False
     structured = result.structured_content or {}
     lowered = text.lower()
-    return structured.get("error") == "stale" or "stale" in lowered or "as_of" in lowered
+    return structured.get("error") in ("stale", "stale_data") or "stale" in lowered or "as_of" in lowered

@@ -5,15 +5,22 @@ A file is either a list of steps, or a mapping with ``name``, ``description``, `
 ``steps``. Each step has exactly one action key:
 
 - ``call: server.tool`` with ``args``, ``as``, ``expect`` (``allowed`` | ``denied`` |
-  ``approval_pending`` | ``approval_denied`` | ``stale`` | ``redacted`` | ``error``), ``result`` (fields the structured
-  content must contain), ``error_contains``, ``text_contains`` and ``save_as`` (keep the outcome
-  under a name: its approval id for a reviewer step, its structured content for later arguments,
-  which refer to it as ``${name.path}``, e.g. ``${found.tickets.0.id}``);
+  ``approval_pending`` | ``approval_denied`` | ``stale`` | ``loop`` | ``limited`` | ``redacted`` | ``error``),
+  ``result`` (fields the structured content must contain), ``meta`` (entries the result's ``_meta``
+  must contain, e.g. ``{mcpgov/untrusted: true}``; ``null`` for one that must be absent),
+  ``error_contains``, ``text_contains``, ``lacks`` (text that must appear nowhere in what came back:
+  its text, structured content or ``_meta``), ``repeat`` (make the same call N times in a row, each
+  meeting the expectations, as an agent stuck on one call does) and ``save_as`` (keep the outcome,
+  the last one when repeated, under a name: its approval id for a reviewer step, its structured
+  content for later arguments, which refer to it as ``${name.path}``, e.g. ``${found.tickets.0.id}``);
 - ``list: server`` with ``as``, ``visible`` and ``hidden`` (tool names that must be or must not be listed);
 - ``approve: NAME`` or ``deny: NAME`` with ``as`` (the reviewer), ``comment`` and ``expect``
   (``done`` | ``refused``, with ``error_contains``): a reviewer's decision on the approval saved as NAME;
 - ``audit: verify`` with ``server`` (whose state to check; default the last one called) and
-  ``expect`` (``intact`` | ``broken``).
+  ``expect`` (``intact`` | ``broken``);
+- ``audit: records`` with ``server``, ``contains`` (a list of fields records must hold, each matched
+  by a different record, e.g. ``[{tool: get_price, stale: true}]``) and ``lacks`` (text no record
+  may hold, e.g. a secret that was in an argument).
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-CallExpectation = Literal["allowed", "denied", "approval_pending", "approval_denied", "stale", "redacted", "error"]
+CallExpectation = Literal[
+    "allowed", "denied", "approval_pending", "approval_denied", "stale", "loop", "limited", "redacted", "error"
+]
 
 
 class ScenarioError(ValueError):
@@ -47,8 +56,11 @@ class CallStep(_Step):
     args: dict[str, Any] = Field(default_factory=dict)
     expect: CallExpectation | None = None
     result: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
     error_contains: str | None = None
     text_contains: str | None = None
+    lacks: str | None = Field(default=None, min_length=1)
+    repeat: int = Field(default=1, ge=1, le=1000)
     save_as: str | None = None
 
     @property
@@ -100,11 +112,24 @@ class ReviewStep(_Step):
 
 
 class AuditStep(_Step):
-    """Check the audit chain of a server's state with `mcpgov audit verify`."""
+    """Check the audit log of a server's state: its chain (`mcpgov audit verify`) or its records (`export`)."""
 
-    audit: Literal["verify"]
+    audit: Literal["verify", "records"]
     server: str | None = None
     expect: Literal["intact", "broken"] = "intact"
+    contains: list[dict[str, Any]] = Field(default_factory=list)
+    lacks: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _checks_fit_the_action(self) -> AuditStep:
+        if self.audit == "verify" and (self.contains or self.lacks is not None):
+            raise ValueError("`contains` and `lacks` check records; use them with `audit: records`")
+        if self.audit == "records":
+            if "expect" in self.model_fields_set:
+                raise ValueError("`expect: intact | broken` goes with `audit: verify`")
+            if not self.contains and self.lacks is None:
+                raise ValueError("`audit: records` needs `contains` (records that must be there), `lacks`, or both")
+        return self
 
 
 Step = CallStep | ListStep | ReviewStep | AuditStep

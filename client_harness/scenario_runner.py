@@ -6,6 +6,7 @@ the scenario goes on, so one broken step does not hide what the others show.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from client_harness._templates import TemplateError, substitute
 from client_harness.approvals import review
 from client_harness.config import HarnessConfigError, StdioEntry
 from client_harness.connections import ConnectionFailed, Connections
-from client_harness.expectations import check_call, check_listing
+from client_harness.expectations import check_call, check_listing, check_records
 from client_harness.mcpgov_command import run_mcpgov
 from client_harness.namespace import ToolNameError, resolve
 from client_harness.outcomes import ToolOutcome, from_result, from_rpc_error
@@ -133,13 +134,19 @@ class ScenarioRunner:
         arguments = substitute(step.args, self._lookup)
         client = await self.connections.client(tool.server, principal)
         self._last_server = config.key_for(tool.server)
-        try:
-            outcome = from_result(await client.call_tool(tool.tool, arguments))
-        except MCPError as error:
-            outcome = from_rpc_error(error)
+        for attempt in range(1, step.repeat + 1):
+            try:
+                outcome = from_result(await client.call_tool(tool.tool, arguments))
+            except MCPError as error:
+                outcome = from_rpc_error(error)
+            failures = check_call(step, outcome)
+            if failures:
+                if step.repeat > 1:  # the rest would only repeat it; say which call of the run fell short
+                    failures = [f"call {attempt} of {step.repeat}: {failure}" for failure in failures]
+                break
         if step.save_as is not None:
             self._saved[step.save_as] = _Saved(self._last_server, principal, outcome)
-        return check_call(step, outcome), outcome.to_json()
+        return failures, outcome.to_json()
 
     def _lookup(self, name: str) -> Any:
         saved = self._saved.get(name)
@@ -176,6 +183,8 @@ class ScenarioRunner:
         config = self.connections.config
         server = config.key_for(step.server) if step.server else self._last_server or next(iter(config.servers))
         env, cwd = self._operator_env(server)
+        if step.audit == "records":
+            return await self._audit_records(step, server, env, cwd)
         done = await run_mcpgov(["audit", "verify"], env=env, command=self.operator_command, cwd=cwd)
         intact = done.ok
         failures = []
@@ -184,6 +193,18 @@ class ScenarioRunner:
         if step.expect == "broken" and intact:
             failures.append(f"expected audit verify to find a problem; it passed: {done.output}")
         return failures, {"server": server, "exit": done.returncode, "output": done.output[:2000]}
+
+    async def _audit_records(
+        self, step: AuditStep, server: str, env: dict[str, str], cwd: str | None
+    ) -> tuple[list[str], Mapping[str, Any]]:
+        done = await run_mcpgov(["audit", "export"], env=env, command=self.operator_command, cwd=cwd)
+        if not done.ok:
+            raise _StepFailed(f"audit export failed (exit {done.returncode}): {done.output[:2000]}")
+        try:
+            records = [json.loads(line)["record"] for line in done.stdout.splitlines() if line.strip()]
+        except (ValueError, KeyError, TypeError) as error:
+            raise _StepFailed(f"audit export printed something other than JSON lines with a record: {error}") from None
+        return check_records(step, records, done.stdout), {"server": server, "records": len(records)}
 
     def _operator_env(self, server: str) -> tuple[dict[str, str], str | None]:
         """The environment a stdio server was started with, so the CLI finds the same state."""
@@ -199,12 +220,13 @@ def describe(step: Step, principal: str | None) -> str:
     """A readable default name for a step."""
     who = f" as {principal}" if principal else ""
     if isinstance(step, CallStep):
-        return f"call {_target(step)}{who} → {step.expectation}"
+        times = f" ×{step.repeat}" if step.repeat > 1 else ""
+        return f"call {_target(step)}{who}{times} → {step.expectation}"
     if isinstance(step, ListStep):
         return f"list {step.server}{who}"
     if isinstance(step, ReviewStep):
         return f"{step.decision} {step.ref}{who}"
-    return f"audit verify ({step.expect})"
+    return "audit records" if step.audit == "records" else f"audit verify ({step.expect})"
 
 
 def _action(step: Step) -> str:

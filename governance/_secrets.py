@@ -134,7 +134,27 @@ def secret_spans(text: str) -> list[Span]:
         return []
     fired = sorted({name for occurs, names in _ANCHORS if occurs(data) for name in names})
     finders = _finders()
-    return _merged([span for name in fired for span in finders[name](text)])
+    view = _unescaped_view(text)
+    spans = [span for name in fired for span in finders[name](view)]
+    if view is not text:
+        # A span must not end on the backslash of a following escape (`...77\\"`): that would
+        # leave a dangling quote and break the JSON the text is.
+        spans = [(start, end - 1) if text[end - 1] == "\\" else (start, end) for start, end in spans]
+    return _merged([span for span in spans if span[1] > span[0]])
+
+
+def _unescaped_view(text: str) -> str:
+    """`text` with JSON escapes of quotes and newlines undone, at the same length.
+
+    A tool's text content is often its result as JSON, where `password = "x"` arrives
+    as `password = \\"x\\"` and a PEM block's line breaks as `\\n`; detectors that need
+    the quote or the line break would miss them. Each two-character escape becomes a
+    space and the character itself, so every span found in the view is the same span
+    in `text`.
+    """
+    if "\\" not in text:
+        return text
+    return text.replace('\\"', ' "').replace("\\n", " \n")
 
 
 def _merged(spans: list[Span]) -> list[Span]:

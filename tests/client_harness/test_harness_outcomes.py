@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,9 +10,9 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent
 
 from client_harness._templates import TemplateError, substitute
-from client_harness.expectations import check_call, subset_mismatch
+from client_harness.expectations import check_call, check_records, subset_mismatch
 from client_harness.outcomes import from_result, from_rpc_error
-from client_harness.scenario_model import CallStep
+from client_harness.scenario_model import AuditStep, CallStep
 
 
 def result(text: str, *, error: bool = False, structured: dict[str, Any] | None = None, meta: Any = None) -> Any:
@@ -69,9 +70,76 @@ def test_stale_data_is_flagged_by_meta_or_by_an_error_naming_its_age() -> None:
     assert not from_result(result("fresh")).stale
 
 
+LOOP = {"error": "loop_detected", "max_repeats": 5, "window_seconds": 600.0, "message": "Loop detected"}
+
+
+def test_a_loop_refusal_reads_as_loop_and_a_rate_or_budget_refusal_as_limited() -> None:
+    loop = from_result(result("Loop detected: 'search' was called 6 times ...", error=True, structured=LOOP))
+    limited = from_rpc_error(MCPError(code=-32029, message="Rate limit reached: 120 calls per minute"))
+    forbidden = from_rpc_error(MCPError(code=-32003, message="not allowed"))
+    assert (loop.kind, loop.is_error) == ("loop", True)
+    assert (limited.kind, limited.rpc_code, limited.is_error) == ("limited", -32029, True)
+    assert forbidden.kind == "denied"
+    loop_step = CallStep.model_validate({"call": "s.t", "expect": "loop"})
+    limited_step = CallStep.model_validate({"call": "s.t", "expect": "limited"})
+    assert (check_call(loop_step, loop), check_call(limited_step, limited)) == ([], [])
+    assert check_call(limited_step, forbidden) == [
+        "expected a rate-limit or budget refusal (JSON-RPC -32029); got denied: not allowed"
+    ]
+
+
+def test_meta_entries_match_as_a_subset_and_null_means_the_entry_is_absent() -> None:
+    meta = {"mcpgov/stale": True, "mcpgov/provenance": {"source": "erp-us", "as_of": "2026-11-21T08:00:00+00:00"}}
+    outcome = from_result(result("{}", meta=meta))
+    passing = {"mcpgov/provenance": {"source": "erp-us"}, "mcpgov/stale": True, "mcpgov/untrusted": None}
+    assert check_call(CallStep.model_validate({"call": "s.t", "meta": passing}), outcome) == []
+    assert check_call(CallStep.model_validate({"call": "s.t", "meta": {"mcpgov/stale": None}}), outcome) == [
+        "meta.mcpgov/stale: expected no such entry, got True"
+    ]
+    assert check_call(CallStep.model_validate({"call": "s.t", "meta": {"mcpgov/untrusted": True}}), outcome) == [
+        "meta.mcpgov/untrusted: missing (keys: ['mcpgov/provenance', 'mcpgov/stale'])"
+    ]
+
+
+def test_lacks_looks_through_the_text_the_structured_content_and_the_meta() -> None:
+    step = CallStep.model_validate({"call": "s.t", "lacks": "akia"})
+    clean = from_result(result("key=[REDACTED]", structured={"key": "[REDACTED]"}, meta={"note": "none"}))
+    leaked_in_structure = from_result(result("key=[REDACTED]", structured={"key": "AKIA..."}))
+    leaked_in_meta = from_result(result("ok", meta={"echo": "AKIA..."}))
+    assert check_call(step, clean) == []
+    for outcome in (leaked_in_structure, leaked_in_meta):
+        assert check_call(step, outcome) == [f"expected 'akia' nowhere in what came back; got allowed: {outcome.text}"]
+
+
+def test_audit_records_must_each_match_a_different_record_and_lack_the_text() -> None:
+    records = [
+        {"tool": "get_price", "arguments": {"sku": "ACME-401-1"}, "stale": True, "outcome": "tool_error"},
+        {"tool": "create_ticket", "arguments": {"description": "key [REDACTED]"}, "outcome": "ok"},
+    ]
+    exported = "\n".join(json.dumps({"record": record}) for record in records)
+    step = AuditStep.model_validate(
+        {"audit": "records", "contains": [{"tool": "get_price", "stale": True}], "lacks": "AKIA"}
+    )
+    assert check_records(step, records, exported) == []
+    twice = AuditStep.model_validate({"audit": "records", "contains": [{"tool": "get_price"}, {"tool": "get_price"}]})
+    assert check_records(twice, records, exported) == [
+        "records[1]: no item matches {'tool': 'get_price'} (among 2 records)"
+    ]
+    leaked = AuditStep.model_validate({"audit": "records", "lacks": "[redacted]"})
+    assert check_records(leaked, records, exported) == ["expected '[redacted]' in no audit record; it is there"]
+
+
 @pytest.mark.parametrize(
     ("expect", "passes"),
-    [("allowed", False), ("denied", False), ("approval_pending", False), ("error", True), ("redacted", True)],
+    [
+        ("allowed", False),
+        ("denied", False),
+        ("approval_pending", False),
+        ("loop", False),
+        ("limited", False),
+        ("error", True),
+        ("redacted", True),
+    ],
 )
 def test_each_expectation_checks_its_own_outcome(expect: str, passes: bool) -> None:
     outcome = from_result(result("key=[REDACTED] rejected", error=True))

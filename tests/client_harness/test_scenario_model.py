@@ -23,7 +23,17 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_shipped_scenarios_load_and_name_only_known_requirements() -> None:
     scenarios = load_scenarios([SHIPPED])
     known = set(yaml.safe_load(MANIFEST.read_text()))
-    assert [s.name for s in scenarios] == ["allowlist", "params", "approval", "audit"]
+    assert [s.name for s in scenarios] == [
+        "allowlist",
+        "params",
+        "approval",
+        "recency",
+        "loops-and-rates",
+        "result-size",
+        "untrusted",
+        "redaction",
+        "audit",
+    ]
     for scenario in scenarios:
         assert scenario.requirements, f"{scenario.path} names no requirement"
         assert set(scenario.requirements) <= known, scenario.path
@@ -53,6 +63,10 @@ def test_a_bare_list_of_steps_is_a_scenario_named_after_its_file(tmp_path: Path)
         ("steps: []\n", r"expected a list of steps, or a mapping with a non-empty `steps` list"),
         ("name: x\nsetps: []\n", r"unknown keys \['setps'\]"),
         ("- call: [\n", r"not valid YAML"),
+        ("- call: a.b\n  repeat: 0\n", r"repeat: Input should be greater than or equal to 1"),
+        ("- audit: verify\n  lacks: AKIA\n", r"`contains` and `lacks` check records; use them with `audit: records`"),
+        ("- audit: records\n", r"`audit: records` needs `contains` \(records that must be there\), `lacks`, or both"),
+        ("- audit: records\n  lacks: x\n  expect: broken\n", r"`expect: intact \| broken` goes with `audit: verify`"),
     ],
 )
 def test_a_malformed_scenario_is_refused_naming_the_step_and_field(tmp_path: Path, text: str, message: str) -> None:

@@ -31,7 +31,17 @@ def test_every_shipped_scenario_passes_against_the_suite_and_reports_as_json_and
     assert "every expectation met" in done.stdout
     body = json.loads(report.read_text())
     assert body["passed"] and body["totals"]["failed_steps"] == 0
-    assert [s["name"] for s in body["scenarios"]] == ["allowlist", "params", "approval", "audit"]
+    assert [s["name"] for s in body["scenarios"]] == [
+        "allowlist",
+        "params",
+        "approval",
+        "recency",
+        "loops-and-rates",
+        "result-size",
+        "untrusted",
+        "redaction",
+        "audit",
+    ]
     suites = ET.parse(junit).getroot()
     assert suites.get("failures") == "0" and int(suites.get("tests") or 0) == body["totals"]["steps"]
     # The reviewer steps went through `mcpgov approvals`, and everything is on one intact chain.

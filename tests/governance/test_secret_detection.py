@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -123,3 +125,11 @@ def test_every_detect_secrets_plugin_is_either_used_or_deliberately_left_out() -
     }  # fmt: skip
     installed = {plugin.__name__ for plugin in get_mapping_from_secret_type_to_class().values()}
     assert installed == used | left_out, "a detect-secrets upgrade changed the plugin set: decide on the new ones"
+
+
+@pytest.mark.requirement("redaction.results")
+def test_a_quoted_secret_inside_json_text_is_redacted_and_the_text_stays_valid_json() -> None:
+    text = json.dumps({"runbook": 'set db_password = "Tr0ub4dor-harbor-77" before failover'})
+    redacted = redact_text(text)
+    assert "Tr0ub4dor" not in redacted
+    assert json.loads(redacted) == {"runbook": 'set db_password = "[REDACTED]" before failover'}
