@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final
 
-from sqlalchemy import Engine, Row, func, insert, select, update
+from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from governance.audit._chain import chain_hash, record_body
-from governance.audit._engine import WRITE_OPTIONS, create_audit_engine, describe_url, driver_message
-from governance.audit._table import HEAD, HEAD_FOR_UPDATE, HEAD_ID, RECORDS, create_tables, has_tables
+from governance.audit._batch import BatchWriter, HeadMissing, batch_writer
+from governance.audit._chain import record_body
+from governance.audit._engine import create_audit_engine, describe_url, driver_message
+from governance.audit._table import RECORDS, create_tables, has_tables
 from governance.errors import AuditUnavailable, ConfigurationError
 from governance.model import AuditRecord
 
@@ -55,10 +56,6 @@ class StoredRecord:
 class _Pending:
     values: dict[str, Any]
     waiter: _Waiter
-
-
-class _HeadMissing(Exception):
-    """The chain has records but no head row, so there is no safe place to append."""
 
 
 def _values(record: AuditRecord) -> dict[str, Any]:
@@ -225,50 +222,42 @@ class AuditStore:
             self._queue.put(pending)
 
     def _run_writer(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self._max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            # The stop marker is always the last thing ever queued (see _submit).
-            pending = [item for item in batch if isinstance(item, _Pending)]
-            if pending:
-                self._write(pending)
-            if batch[-1] is _STOP:
-                return
-
-    def _write(self, batch: list[_Pending]) -> None:
+        writer: BatchWriter | None = None
         try:
-            first_seq = self._commit(batch)
+            while True:
+                batch = [self._queue.get()]
+                while len(batch) < self._max_batch:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                # The stop marker is always the last thing ever queued (see _submit).
+                pending = [item for item in batch if isinstance(item, _Pending)]
+                if pending:
+                    writer = self._write(writer, pending)
+                if batch[-1] is _STOP:
+                    return
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _write(self, writer: BatchWriter | None, batch: list[_Pending]) -> BatchWriter | None:
+        """Commit one batch and answer its callers; returns the writer to use next (None after a failure)."""
+        try:
+            # Opened here, in the writer thread, which is the only thread that uses it.
+            writer = writer or batch_writer(self._engine)
+            first_seq = writer.commit([pending.values for pending in batch])
         except Exception as exc:  # whatever it was, the batch fails closed and the writer lives on
             self._settle(batch, [self._unavailable(exc) for _ in batch])
-        else:
-            self._settle(batch, range(first_seq, first_seq + len(batch)))
-
-    def _commit(self, batch: Sequence[_Pending]) -> int:
-        with self._engine.connect() as conn:
-            conn.execution_options(**WRITE_OPTIONS)
-            with conn.begin():
-                head = conn.execute(HEAD_FOR_UPDATE).one_or_none()
-                if head is None:
-                    raise _HeadMissing
-                seq, prev_hash = int(head[0]), str(head[1])
-                first_seq = seq + 1
-                rows = []
-                for pending in batch:
-                    seq += 1
-                    hash_ = chain_hash(prev_hash, pending.values["body"])
-                    rows.append({**pending.values, "seq": seq, "prev_hash": prev_hash, "hash": hash_})
-                    prev_hash = hash_
-                conn.execute(insert(RECORDS), rows)
-                conn.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, hash=prev_hash))
-        return first_seq
+            if writer is not None:
+                writer.close()  # a fresh connection for the next batch, in case this one is broken
+            return None
+        self._settle(batch, range(first_seq, first_seq + len(batch)))
+        return writer
 
     def _unavailable(self, exc: Exception) -> AuditUnavailable:
         where = describe_url(self._engine.url)
-        if isinstance(exc, _HeadMissing):
+        if isinstance(exc, HeadMissing):
             cause = "the audit_head row is missing although records exist"
             fix = f"run `mcpgov audit verify --db {where}` and restore the database from a backup"
         else:

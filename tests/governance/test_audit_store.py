@@ -264,3 +264,14 @@ def test_the_public_names_of_the_audit_package_are_pinned() -> None:
         "record_body",
         "verify_chain",
     ]
+
+
+def test_the_sqlite_fast_path_writes_exactly_the_columns_of_the_audit_tables() -> None:
+    from governance.audit._batch import _COLUMNS, _HEAD, _INSERT, _MOVE_HEAD
+    from governance.audit._table import HEAD, HEAD_ID, QUERY_COLUMNS, RECORDS
+
+    assert set(_COLUMNS) == {column.name for column in RECORDS.columns}
+    assert _COLUMNS[: len(QUERY_COLUMNS)] == QUERY_COLUMNS
+    assert f"INSERT INTO {RECORDS.name} ({', '.join(_COLUMNS)})" in _INSERT
+    assert f"FROM {HEAD.name} WHERE id = {HEAD_ID}" in _HEAD
+    assert _MOVE_HEAD.startswith(f"UPDATE {HEAD.name} ")
