@@ -83,11 +83,18 @@ class TaintRow(SQLModel, table=True):
 TAINTS = cast(Table, TaintRow.__table__)  # type: ignore[attr-defined]
 
 
+REFRESH_SECONDS = 60.0
+
+
 class DatabaseTaintStore:
     """Taints in the deployment's database, shared by every process and replica that uses it."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # principal -> when this process last wrote its taint. Every untrusted result
+        # would otherwise be a database write; within REFRESH_SECONDS of the last one,
+        # the stored taint only loses that little of its hours-long expiry.
+        self._written: dict[str, float] = {}
         for attempt in range(3):  # another process may create the table at the same moment
             try:
                 with engine.connect() as conn:
@@ -100,7 +107,11 @@ class DatabaseTaintStore:
                     raise
 
     async def mark(self, taint: Taint) -> None:
+        last = self._written.get(taint.principal)
+        if last is not None and 0 <= taint.marked_at - last < REFRESH_SECONDS:
+            return
         await anyio.to_thread.run_sync(self._mark, taint)
+        self._written[taint.principal] = taint.marked_at
 
     async def find(self, principal: str, now: float) -> Taint | None:
         return await anyio.to_thread.run_sync(self._find, principal, now)
