@@ -6,12 +6,12 @@ audit guard sees everything, including what the guards below it refuse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from governance.approvals import ApprovalStore
 from governance.audit import AuditStore
 from governance.catalog import ToolCatalog
-from governance.guards._base import CallNext, Guard, run_guards
+from governance.guards._base import CallNext, Guard, compose, run_composed
 from governance.guards._taint import TaintStore
 from governance.guards.allowlist import AllowlistGuard
 from governance.guards.approval import ApprovalGuard
@@ -30,9 +30,13 @@ class Pipeline:
     """The guards for one server, composed around the tool."""
 
     guards: tuple[Guard, ...]
+    _chain: CallNext = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_chain", compose(self.guards))
 
     async def run(self, call: ToolCall, tool: CallNext) -> Outcome:
-        return await run_guards(self.guards, call, tool)
+        return await run_composed(self._chain, call, tool)
 
 
 def build_pipeline(

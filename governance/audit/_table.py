@@ -36,11 +36,14 @@ class AuditRecordRow(SQLModel, table=True):
     __tablename__ = "audit_record"
 
     seq: int = Field(sa_type=_SEQ_TYPE, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # Only `time` is indexed: each secondary index is written on every commit (an
+    # index on principal, server, tool and outcome doubled a one-record commit's
+    # latency, bench/), and these columns have few distinct values anyway.
     time: str = Field(index=True)
-    principal: str = Field(index=True)
-    server: str = Field(index=True)
-    tool: str | None = Field(default=None, index=True)
-    outcome: str = Field(index=True)
+    principal: str
+    server: str
+    tool: str | None = None
+    outcome: str
     body: str = Field(sa_type=Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from functools import partial
 from typing import Protocol
 
 from governance.model import Outcome, ToolCall
@@ -16,12 +18,28 @@ class Guard(Protocol):
     async def __call__(self, call: ToolCall, call_next: CallNext) -> Outcome: ...
 
 
-async def run_guards(guards: Sequence[Guard], call: ToolCall, terminal: CallNext) -> Outcome:
-    """Run `call` through `guards` outermost-first, ending at `terminal` (the tool itself)."""
+# The tool at the end of the chain differs per request; the chain itself does not.
+# Composing it once and reading the tool from a context variable saves a closure
+# per guard per call (a guard that runs the rest in a new task copies the context).
+_TOOL: ContextVar[CallNext] = ContextVar("mcpgov_tool")
 
-    async def step(index: int, current: ToolCall) -> Outcome:
-        if index == len(guards):
-            return await terminal(current)
-        return await guards[index](current, lambda nxt: step(index + 1, nxt))
 
-    return await step(0, call)
+async def _call_tool(call: ToolCall) -> Outcome:
+    return await _TOOL.get()(call)
+
+
+def compose(guards: Sequence[Guard]) -> CallNext:
+    """The guards as one callable, outermost first, ending at the tool passed to `run_composed`."""
+    chain: CallNext = _call_tool
+    for guard in reversed(guards):
+        chain = partial(guard.__call__, call_next=chain)
+    return chain
+
+
+async def run_composed(chain: CallNext, call: ToolCall, tool: CallNext) -> Outcome:
+    """Run `call` through a composed chain that ends at `tool`."""
+    token = _TOOL.set(tool)
+    try:
+        return await chain(call)
+    finally:
+        _TOOL.reset(token)
