@@ -7,43 +7,20 @@ refusals and the audit trail, then stops the server it started.
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 from mcp import Client
 from rich.console import Console
 from rich.table import Table
 
 from governance.audit import AuditStore, verify_chain
 from governance.policy import default_policy_path
+from servers.launch import launch_gateway
 
 EXAMPLE_POLICY = default_policy_path().with_name("example.yaml")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(base: str, server: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with code {server.returncode} before it was ready")
-        try:
-            if httpx2.get(f"{base}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer {base}/healthz within {deadline_s:.0f}s")
 
 
 def _text(result: Any) -> str:
@@ -93,20 +70,14 @@ def _show_audit(db_url: str, console: Console) -> bool:
 def run_demo(state_dir: Path) -> int:
     """Run the demo; returns the process exit code."""
     console = Console()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     db_url = f"sqlite:///{(state_dir / 'mcpgov.db').resolve()}"
-    command = [
-        sys.executable, "-m", "mcpgov", "serve", "--transport", "http", "--port", str(port),
-        "--policy", str(EXAMPLE_POLICY), "--state-dir", str(state_dir),
-    ]  # fmt: skip
-    console.print(f"[bold]Starting the suite[/] on {base} with {EXAMPLE_POLICY.name} (state in {state_dir}/)")
-    server = subprocess.Popen(command)  # noqa: S603 - our own interpreter and arguments, no shell
+    console.print(f"[bold]Starting the suite[/] with {EXAMPLE_POLICY.name} (state in {state_dir}/)")
+    # The server's JSON log lines go to stderr, where a terminal shows them under the demo's own output.
+    server = launch_gateway(["--policy", str(EXAMPLE_POLICY), "--state-dir", str(state_dir)], output=sys.stderr.buffer)
     try:
-        _wait_healthy(base, server)
-        anyio.run(_agent_session, f"{base}/mcp/knowledge_base", console)
+        console.print(f"listening on {server.base_url}")
+        anyio.run(_agent_session, f"{server.base_url}/mcp/knowledge_base", console)
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        server.stop()
     console.rule("The audit trail")
     return 0 if _show_audit(db_url, console) else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import socket
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,11 +15,13 @@ import typer
 
 from governance.approvals.admin import LOOPBACK_HOSTS
 from governance.errors import ConfigurationError
-from governance.logs import configure_logging
+from governance.logs import configure_logging, get_logger
 from governance.settings import GovernanceSettings
 from servers.registry import UnknownServerError, server_names
 
 app = typer.Typer(add_completion=False)
+
+LISTENING_EVENT = "mcpgov.listening"  # the JSON log event that carries the bound URL
 
 
 class TransportChoice(StrEnum):
@@ -53,7 +56,7 @@ def serve(
         TransportChoice.stdio
     ),
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="HTTP port (0: any free port, announced on stderr).")] = 8000,
     policy: PolicyOption = None,
     db: DbOption = None,
     state_dir: StateOption = Path(".mcpgov"),
@@ -96,7 +99,12 @@ def serve(
                 governance = suite.governance
                 admin = admin_routes(governance.policy, governance.audit, governance.approvals, reviewer=admin_as)
             gateway = build_gateway(suite.servers, host=host, json_response=json_response, extra_routes=admin)
-            uvicorn.run(gateway, host=host, port=port, log_level="warning")
+            # Bound here, not by uvicorn: `--port 0` picks a free port, and the line below
+            # tells whoever started us where we listen, once connections are already queued.
+            listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+            url_host = f"[{host}]" if ":" in host else host
+            get_logger("mcpgov.serve").info(LISTENING_EVENT, url=f"http://{url_host}:{listener.getsockname()[1]}")
+            uvicorn.Server(uvicorn.Config(gateway, log_level="warning")).run(sockets=[listener])
     finally:
         suite.close()
 

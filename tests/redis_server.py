@@ -16,9 +16,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -29,13 +30,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+READY = b"Ready to accept connections"
+
+
+def _copy_until_ready(stream: IO[bytes], log: IO[bytes], ready: threading.Event) -> None:
+    """Copy the server's output to its log; set `ready` when it says it accepts connections, or exits."""
+    with stream:
+        for line in stream:
+            log.write(line)
+            log.flush()
+            if READY in line:
+                ready.set()
+    ready.set()
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +63,15 @@ def redis_server() -> Iterator[str]:
         "--databases", "256",
     ]  # fmt: skip
     log = (directory / "redis.log").open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    ready = threading.Event()
+    assert process.stdout is not None
+    copier = threading.Thread(target=_copy_until_ready, args=(process.stdout, log, ready), daemon=True)
+    copier.start()
     try:
-        deadline = time.monotonic() + 10
-        while not _answers(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start:\n{(directory / 'redis.log').read_text()}")
-            time.sleep(0.02)  # polling a port that is not open yet: nothing to wait on but time
+        # Redis logs its readiness line once its listening socket is open: wait on that, with a deadline.
+        if not ready.wait(10) or process.poll() is not None:
+            raise RuntimeError(f"redis-server did not start:\n{(directory / 'redis.log').read_text()}")
         yield f"redis://127.0.0.1:{port}"
     finally:
         process.send_signal(signal.SIGTERM)
@@ -72,6 +80,7 @@ def redis_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        copier.join(10)
         log.close()
         shutil.rmtree(directory, ignore_errors=True)
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, Row, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from governance.approvals._table import APPROVALS, create_approval_table
-from governance.audit._engine import WRITE_OPTIONS
+from governance.audit._engine import write_transaction
 
 Status = Literal["pending", "approved", "denied", "expired", "consumed"]
 
@@ -128,41 +128,37 @@ class ApprovalStore:
         """
         key = binding.key
         for _ in range(3):  # a concurrent request for the same binding may win the insert
-            with self._engine.connect() as conn:
-                conn.execution_options(**WRITE_OPTIONS)
-                with conn.begin():
-                    row = conn.execute(select(APPROVALS).where(APPROVALS.c.live_key == key)).one_or_none()
-                    if row is not None:
-                        existing = _approval(row)
-                        if existing.is_expired(now):
-                            conn.execute(
-                                update(APPROVALS).where(APPROVALS.c.id == existing.id).values(status="expired")
-                            )
-                            row = conn.execute(select(APPROVALS).where(APPROVALS.c.id == existing.id)).one()
-                        return _approval(row)
-                    new_id = "apr_" + secrets.token_hex(8)
-                    try:
-                        conn.execute(
-                            insert(APPROVALS).values(
-                                id=new_id,
-                                live_key=key,
-                                status="pending",
-                                principal=binding.principal,
-                                server=binding.server,
-                                tool=binding.tool,
-                                args_digest=binding.args_digest,
-                                arguments=orjson.dumps(arguments, option=orjson.OPT_SORT_KEYS).decode(),
-                                approvers=orjson.dumps(list(approvers)).decode(),
-                                allow_self_approval=allow_self_approval,
-                                policy_version=policy_version,
-                                created_at=now,
-                                expires_at=now + ttl_seconds,
-                            )
+            with write_transaction(self._engine) as conn:
+                row = conn.execute(select(APPROVALS).where(APPROVALS.c.live_key == key)).one_or_none()
+                if row is not None:
+                    existing = _approval(row)
+                    if existing.is_expired(now):
+                        conn.execute(update(APPROVALS).where(APPROVALS.c.id == existing.id).values(status="expired"))
+                        row = conn.execute(select(APPROVALS).where(APPROVALS.c.id == existing.id)).one()
+                    return _approval(row)
+                new_id = "apr_" + secrets.token_hex(8)
+                try:
+                    conn.execute(
+                        insert(APPROVALS).values(
+                            id=new_id,
+                            live_key=key,
+                            status="pending",
+                            principal=binding.principal,
+                            server=binding.server,
+                            tool=binding.tool,
+                            args_digest=binding.args_digest,
+                            arguments=orjson.dumps(arguments, option=orjson.OPT_SORT_KEYS).decode(),
+                            approvers=orjson.dumps(list(approvers)).decode(),
+                            allow_self_approval=allow_self_approval,
+                            policy_version=policy_version,
+                            created_at=now,
+                            expires_at=now + ttl_seconds,
                         )
-                    except IntegrityError:
-                        continue
-                    created = conn.execute(select(APPROVALS).where(APPROVALS.c.id == new_id)).one()
-                    return _approval(created, created=True)
+                    )
+                except IntegrityError:
+                    continue
+                created = conn.execute(select(APPROVALS).where(APPROVALS.c.id == new_id)).one()
+                return _approval(created, created=True)
         raise ApprovalStateError("could not create or find the approval request; retry the call")
 
     def decide(self, approval_id: str, *, reviewer: str, approve: bool, comment: str | None, now: float) -> Approval:
@@ -172,20 +168,18 @@ class ApprovalStore:
             ApprovalStateError: unknown id, or the request is no longer pending.
         """
         status: Status = "approved" if approve else "denied"
-        with self._engine.connect() as conn:
-            conn.execution_options(**WRITE_OPTIONS)
-            with conn.begin():
-                changed = conn.execute(
-                    update(APPROVALS)
-                    .where(
-                        and_(
-                            APPROVALS.c.id == approval_id,
-                            APPROVALS.c.status == "pending",
-                            APPROVALS.c.expires_at > now,
-                        )
+        with write_transaction(self._engine) as conn:
+            changed = conn.execute(
+                update(APPROVALS)
+                .where(
+                    and_(
+                        APPROVALS.c.id == approval_id,
+                        APPROVALS.c.status == "pending",
+                        APPROVALS.c.expires_at > now,
                     )
-                    .values(status=status, decided_by=reviewer, decided_at=now, comment=comment)
-                ).rowcount
+                )
+                .values(status=status, decided_by=reviewer, decided_at=now, comment=comment)
+            ).rowcount
         current = self.get(approval_id)
         if current is None:
             raise ApprovalStateError(f"no approval has id {approval_id!r}; `mcpgov approvals list` shows them")
@@ -196,29 +190,25 @@ class ApprovalStore:
 
     def consume(self, approval_id: str, *, now: float) -> bool:
         """Use an approved, unexpired approval once. True for exactly one caller, ever."""
-        with self._engine.connect() as conn:
-            conn.execution_options(**WRITE_OPTIONS)
-            with conn.begin():
-                changed = conn.execute(
-                    update(APPROVALS)
-                    .where(
-                        and_(
-                            APPROVALS.c.id == approval_id,
-                            APPROVALS.c.status == "approved",
-                            APPROVALS.c.expires_at > now,
-                        )
+        with write_transaction(self._engine) as conn:
+            changed = conn.execute(
+                update(APPROVALS)
+                .where(
+                    and_(
+                        APPROVALS.c.id == approval_id,
+                        APPROVALS.c.status == "approved",
+                        APPROVALS.c.expires_at > now,
                     )
-                    .values(status="consumed", consumed_at=now, live_key=None)
-                ).rowcount
+                )
+                .values(status="consumed", consumed_at=now, live_key=None)
+            ).rowcount
         return changed == 1
 
     def release(self, approval_id: str) -> None:
         """A denial or expiry has been reported: the next identical call starts a new request."""
-        with self._engine.connect() as conn:
-            conn.execution_options(**WRITE_OPTIONS)
-            with conn.begin():
-                conn.execute(
-                    update(APPROVALS)
-                    .where(and_(APPROVALS.c.id == approval_id, APPROVALS.c.status.in_(["denied", "expired"])))
-                    .values(live_key=None)
-                )
+        with write_transaction(self._engine) as conn:
+            conn.execute(
+                update(APPROVALS)
+                .where(and_(APPROVALS.c.id == approval_id, APPROVALS.c.status.in_(["denied", "expired"])))
+                .values(live_key=None)
+            )

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, insert, update
 
 from governance.audit._chain import chain_hash
-from governance.audit._engine import WRITE_OPTIONS, sqlite_path
+from governance.audit._engine import sqlite_path, write_transaction
 from governance.audit._table import HEAD, HEAD_FOR_UPDATE, HEAD_ID, RECORDS
 
 
@@ -49,17 +49,13 @@ class CoreBatchWriter:
         self._engine = engine
 
     def commit(self, batch: Sequence[Mapping[str, Any]]) -> int:
-        with self._engine.connect() as conn:
-            conn.execution_options(**WRITE_OPTIONS)
-            with conn.begin():
-                head = conn.execute(HEAD_FOR_UPDATE).one_or_none()
-                if head is None:
-                    raise HeadMissing
-                rows = _chain(batch, int(head[0]), str(head[1]))
-                conn.execute(insert(RECORDS), rows)
-                conn.execute(
-                    update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=rows[-1]["seq"], hash=rows[-1]["hash"])
-                )
+        with write_transaction(self._engine) as conn:
+            head = conn.execute(HEAD_FOR_UPDATE).one_or_none()
+            if head is None:
+                raise HeadMissing
+            rows = _chain(batch, int(head[0]), str(head[1]))
+            conn.execute(insert(RECORDS), rows)
+            conn.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=rows[-1]["seq"], hash=rows[-1]["hash"]))
         return int(rows[0]["seq"])
 
     def close(self) -> None:

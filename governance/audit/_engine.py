@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +115,12 @@ def _begin_sqlite_transaction(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in one write transaction (on SQLite, holding the write lock from its first statement)."""
+    with engine.connect() as conn:
+        conn.execution_options(**WRITE_OPTIONS)
+        with conn.begin():
+            yield conn

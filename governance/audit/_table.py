@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Field, SQLModel
 
 from governance.audit._chain import GENESIS_HASH
-from governance.audit._engine import WRITE_OPTIONS
+from governance.audit._engine import write_transaction
 
 # SQLite only makes an INTEGER PRIMARY KEY an alias of the rowid (no second
 # index to maintain); PostgreSQL needs 64 bits for a log that never shrinks.
@@ -79,17 +79,15 @@ def create_tables(engine: Engine) -> None:
     # loser's error means the winner did the work; the retry then finds it done.
     for attempt in range(3):
         try:
-            with engine.connect() as conn:
-                # A write transaction from the start: on SQLite, a deferred one that
-                # looked for the tables and then tries to create them fails at once
-                # with "database is locked" if another process got there first.
-                conn.execution_options(**WRITE_OPTIONS)
-                with conn.begin():
-                    RECORDS.metadata.create_all(conn, tables=[RECORDS, HEAD])
-                    if conn.execute(HEAD_FOR_UPDATE).one_or_none() is None and (
-                        conn.execute(select(RECORDS.c.seq).limit(1)).first() is None
-                    ):
-                        conn.execute(insert(HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
+            # A write transaction from the start: on SQLite, a deferred one that
+            # looked for the tables and then tries to create them fails at once
+            # with "database is locked" if another process got there first.
+            with write_transaction(engine) as conn:
+                RECORDS.metadata.create_all(conn, tables=[RECORDS, HEAD])
+                if conn.execute(HEAD_FOR_UPDATE).one_or_none() is None and (
+                    conn.execute(select(RECORDS.c.seq).limit(1)).first() is None
+                ):
+                    conn.execute(insert(HEAD).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
             return
         except DBAPIError:
             if attempt == 2:

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Field, SQLModel
 
-from governance.audit._engine import WRITE_OPTIONS
+from governance.audit._engine import write_transaction
 
 DEFAULT_TAINT_TTL_SECONDS = 8 * 3600.0
 """A working day: injected text stays in the agent's context for the rest of its conversation."""
@@ -97,10 +97,8 @@ class DatabaseTaintStore:
         self._written: dict[str, float] = {}
         for attempt in range(3):  # another process may create the table at the same moment
             try:
-                with engine.connect() as conn:
-                    conn.execution_options(**WRITE_OPTIONS)
-                    with conn.begin():
-                        SQLModel.metadata.create_all(conn, tables=[TAINTS])
+                with write_transaction(engine) as conn:
+                    SQLModel.metadata.create_all(conn, tables=[TAINTS])
                 return
             except DBAPIError:
                 if attempt == 2:
@@ -125,16 +123,14 @@ class DatabaseTaintStore:
         }
         for _ in range(3):  # a concurrent first mark for the same principal may win the insert
             try:
-                with self._engine.connect() as conn:
-                    conn.execution_options(**WRITE_OPTIONS)
-                    with conn.begin():
-                        update_row = update(TAINTS).where(TAINTS.c.principal == taint.principal).values(**values)
-                        if conn.execute(update_row).rowcount:
-                            return
-                        conn.execute(insert(TAINTS).values(principal=taint.principal, **values))
-                        # Expired rows are dead weight; clearing them here keeps the table as small
-                        # as the set of principals tainted within one TTL.
-                        conn.execute(delete(TAINTS).where(TAINTS.c.expires_at <= taint.marked_at))
+                with write_transaction(self._engine) as conn:
+                    update_row = update(TAINTS).where(TAINTS.c.principal == taint.principal).values(**values)
+                    if conn.execute(update_row).rowcount:
+                        return
+                    conn.execute(insert(TAINTS).values(principal=taint.principal, **values))
+                    # Expired rows are dead weight; clearing them here keeps the table as small
+                    # as the set of principals tainted within one TTL.
+                    conn.execute(delete(TAINTS).where(TAINTS.c.expires_at <= taint.marked_at))
                 return
             except IntegrityError:
                 continue  # the transaction rolled back; the row exists now, so the update will find it

@@ -207,10 +207,9 @@ def add_notification_tools(server: MCPServer) -> None:
     @server.tool(annotations=READ_ONLY)
     async def test_tool_with_logging(ctx: Context) -> list[TextContent]:
         """Tests a tool that emits three log messages during execution."""
+        # Each message is sent before the next is made: no pause is needed for the client to see three.
         await ctx.info("Tool execution started")
-        await asyncio.sleep(0.05)
         await ctx.info("Tool processing data")
-        await asyncio.sleep(0.05)
         await ctx.info("Tool execution completed")
         return _text("Tool with logging executed successfully")
 
@@ -225,8 +224,6 @@ def add_notification_tools(server: MCPServer) -> None:
         """Tests a tool that reports progress 0, 50 and 100 of 100."""
         for step in (0, 50, 100):
             await ctx.report_progress(progress=step, total=100, message=f"Completed step {step} of 100")
-            if step < 100:
-                await asyncio.sleep(0.05)
         return _text("Progress tool completed")
 
     @server.tool(annotations=READ_ONLY)
